@@ -1,0 +1,222 @@
+"""Speak ACP to one agent process, through the `agent-client-protocol` package.
+
+Our requests (initialize, session/new|load|resume, prompt, cancel) go through the package's
+typed client connection. Two kinds of agent-to-client messages are taken off the wire by our
+own transport instead, in wire order, because the package handles each incoming message in a
+task of its own (which can reorder a burst of updates) and validates each with pydantic (too
+slow for a flood): `session/update` notifications and `session/request_permission` requests.
+Garbage on stdout is reported, not logged with a traceback.
+
+Importing this module imports `acp` (over half a second): only the engine does, when a
+session starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+import acp
+from acp import RequestError
+from acp.schema import (
+    ClientCapabilities,
+    FileSystemCapabilities,
+    Implementation,
+    ReadTextFileResponse,
+    TextContentBlock,
+    WriteTextFileResponse,
+)
+
+from .. import __version__
+
+PROTOCOL_VERSION = 1
+
+
+class WireSink(Protocol):
+    """What the session provides to receive the hot-path messages, in wire order."""
+
+    def on_update(self, params: dict) -> None: ...
+    def on_permission_request(self, request_id: Any, params: dict) -> None: ...
+    def on_garbage(self, text: str) -> None: ...
+    def on_file_written(self, path: str) -> None: ...
+
+
+class OrderedStdioTransport:
+    """An `acp` Transport over the agent's pipes that routes updates in wire order."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, sink: WireSink):
+        self._reader = reader
+        self._writer = writer
+        self._sink = sink
+        self._closed = False
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self._closed or self._writer.is_closing():
+            raise ConnectionError("agent connection closed")
+        self._writer.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+        await self._writer.drain()
+
+    async def receive(self) -> dict[str, Any] | None:
+        while True:
+            try:
+                line = await self._reader.readline()
+            except ValueError:  # a line over the reader's limit; it has been discarded
+                self._sink.on_garbage("<an over-long line was dropped>")
+                continue
+            except (ConnectionError, asyncio.IncompleteReadError):
+                return None
+            if not line:
+                return None
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                message = json.loads(line)
+            except ValueError:
+                self._sink.on_garbage(line.decode("utf-8", "replace"))
+                continue
+            if not isinstance(message, dict):
+                self._sink.on_garbage(line.decode("utf-8", "replace"))
+                continue
+            method = message.get("method")
+            if method == "session/update" and "id" not in message:
+                self._sink.on_update(message.get("params") or {})
+                continue
+            if method == "session/request_permission" and "id" in message:
+                self._sink.on_permission_request(message["id"], message.get("params") or {})
+                continue
+            return message
+
+    async def close(self) -> None:
+        self._closed = True
+        with contextlib.suppress(Exception):
+            self._writer.close()
+
+
+class _Client:
+    """The client side for the remaining agent requests: file access confined to cwd."""
+
+    def __init__(self, cwd: Path, sink: WireSink):
+        self._cwd = cwd.resolve()
+        self._sink = sink
+
+    def _confined(self, path: str) -> Path:
+        target = (self._cwd / path).resolve()
+        if target != self._cwd and self._cwd not in target.parents:
+            raise RequestError.invalid_params({"details": f"{path} is outside the session folder {self._cwd}"})
+        return target
+
+    async def read_text_file(self, session_id, path, line=None, limit=None, **kwargs):
+        target = self._confined(path)
+        try:
+            text = target.read_text()
+        except OSError as exc:
+            raise RequestError.resource_not_found(str(target)) from exc
+        if line is not None or limit is not None:
+            lines = text.splitlines(keepends=True)
+            start = max((line or 1) - 1, 0)
+            text = "".join(lines[start: start + limit if limit else None])
+        return ReadTextFileResponse(content=text)
+
+    async def write_text_file(self, session_id, path, content, **kwargs):
+        target = self._confined(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+        self._sink.on_file_written(str(target))
+        return WriteTextFileResponse()
+
+    async def session_update(self, session_id, update, **kwargs):  # taken off the wire earlier
+        return None
+
+    async def request_permission(self, session_id, tool_call, options, **kwargs):  # ditto
+        raise RequestError.internal_error({"details": "permission requests are routed by the transport"})
+
+    def on_connect(self, conn) -> None:
+        pass
+
+
+def _dump(model) -> dict:
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True) if model is not None else {}
+
+
+class AcpDriver:
+    """One ACP connection to one agent process."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, cwd: str, sink: WireSink):
+        self.transport = OrderedStdioTransport(reader, writer, sink)
+        self.conn = acp.connect_to_agent(_Client(Path(cwd), sink), self.transport)
+        self.capabilities: dict = {}
+        self.agent_info: dict = {}
+
+    async def initialize(self) -> dict:
+        response = await self.conn.initialize(
+            protocol_version=PROTOCOL_VERSION,
+            client_capabilities=ClientCapabilities(
+                fs=FileSystemCapabilities(read_text_file=True, write_text_file=True), terminal=False
+            ),
+            client_info=Implementation(name="glue_jupyter", title="glue_jupyter", version=__version__),
+        )
+        self.capabilities = _dump(response.agent_capabilities)
+        self.agent_info = _dump(response.agent_info)
+        return self.capabilities
+
+    @property
+    def can_load(self) -> bool:
+        return bool(self.capabilities.get("loadSession"))
+
+    @property
+    def can_resume(self) -> bool:
+        return "resume" in (self.capabilities.get("sessionCapabilities") or {})
+
+    async def new_session(self, cwd: str) -> str:
+        response = await self.conn.new_session(cwd=cwd, mcp_servers=[])
+        return response.session_id
+
+    async def load_session(self, session_id: str, cwd: str) -> None:
+        await self.conn.load_session(cwd=cwd, session_id=session_id, mcp_servers=[])
+
+    async def resume_session(self, session_id: str, cwd: str) -> None:
+        await self.conn.resume_session(session_id=session_id, cwd=cwd, mcp_servers=[])
+
+    async def prompt(self, session_id: str, texts: list[str]) -> str:
+        blocks = [TextContentBlock(type="text", text=t) for t in texts]
+        response = await self.conn.prompt(session_id=session_id, prompt=blocks)
+        return str(getattr(response.stop_reason, "value", response.stop_reason))
+
+    async def cancel(self, session_id: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.conn.cancel(session_id=session_id)
+
+    async def answer_permission(self, request_id: Any, option_id: str | None) -> None:
+        outcome = {"outcome": "selected", "optionId": option_id} if option_id else {"outcome": "cancelled"}
+        with contextlib.suppress(Exception):
+            await self.transport.send({"jsonrpc": "2.0", "id": request_id, "result": {"outcome": outcome}})
+
+    async def reject_request(self, request_id: Any, message: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.transport.send(
+                {"jsonrpc": "2.0", "id": request_id, "error": {"code": -32603, "message": message}}
+            )
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.conn.close()
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for the transcript from whatever the connection raised."""
+    if isinstance(exc, RequestError):
+        data = exc.data
+        detail = ""
+        if isinstance(data, dict):
+            detail = data.get("details") or data.get("message") or ""
+        elif data:
+            detail = str(data)
+        return f"{exc} {detail}".strip()
+    return str(exc) or type(exc).__name__
+
+
+__all__ = ["AcpDriver", "WireSink", "error_text"]

@@ -1,0 +1,22 @@
+"""The engine: sessions, their state machine, the event log and the store. No Jupyter, no HTTP."""
+
+from .config import EngineConfig
+from .errors import (
+    AgentNotInstalled,
+    GlueError,
+    IllegalControl,
+    InvalidRequest,
+    NoFreeSlot,
+    UnknownAgent,
+    UnknownPermissionRequest,
+    UnknownSession,
+)
+from .events import SubscriberTooSlow
+from .manager import SessionManager
+from .states import State
+
+__all__ = [
+    "AgentNotInstalled", "EngineConfig", "GlueError", "IllegalControl", "InvalidRequest", "NoFreeSlot",
+    "SessionManager", "State", "SubscriberTooSlow", "UnknownAgent", "UnknownPermissionRequest",
+    "UnknownSession",
+]

@@ -1,0 +1,44 @@
+"""Engine configuration: one dataclass, defaults that work with no configuration at all."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PERMISSION_POLICIES = ("ask", "allow", "deny")
+
+
+def default_data_dir() -> Path:
+    from jupyter_core.paths import jupyter_data_dir
+
+    return Path(jupyter_data_dir()) / "glue_jupyter"
+
+
+@dataclass
+class EngineConfig:
+    db_path: Path | None = None
+    data_dir: Path | None = None
+    root_dir: Path = field(default_factory=lambda: Path(os.getcwd()))
+    max_active_sessions: int = 4
+    stop_grace_period: float = 5.0
+    interrupt_timeout: float = 10.0
+    start_timeout: float = 60.0
+    permission_policy: str = "ask"
+    agents: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.data_dir is None:
+            self.data_dir = default_data_dir()
+        self.data_dir = Path(self.data_dir)
+        if self.db_path is None:
+            self.db_path = self.data_dir / "sessions.db"
+        self.db_path = Path(self.db_path)
+        self.root_dir = Path(self.root_dir)
+        if self.permission_policy not in PERMISSION_POLICIES:
+            raise ValueError(
+                f"permission_policy must be one of {', '.join(PERMISSION_POLICIES)}, "
+                f"not {self.permission_policy!r}"
+            )
+        if self.max_active_sessions < 1:
+            raise ValueError("max_active_sessions must be at least 1")

@@ -1,0 +1,62 @@
+"""Errors the engine raises for bad requests. Each message is meant for the user, as is."""
+
+from __future__ import annotations
+
+
+class GlueError(Exception):
+    """Base of every error a surface should show to the user verbatim."""
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class InvalidRequest(GlueError):
+    """The request itself is malformed (missing field, wrong value)."""
+
+
+class UnknownSession(GlueError):
+    def __init__(self, session_id: str):
+        super().__init__(f"No session with id {session_id!r}.")
+        self.session_id = session_id
+
+
+class UnknownAgent(GlueError):
+    def __init__(self, name: str, known: list[str]):
+        super().__init__(f"No agent named {name!r}. Known agents: {', '.join(sorted(known))}.")
+        self.name = name
+
+
+class AgentNotInstalled(GlueError):
+    def __init__(self, name: str, hint: str):
+        super().__init__(f"Agent {name!r} is not installed. {hint}")
+        self.name = name
+
+
+class IllegalControl(GlueError):
+    def __init__(self, session_id: str, control: str, state: str, advice: str = ""):
+        text = f"Cannot {control} session {session_id}: it is {state}."
+        super().__init__(f"{text} {advice}".strip())
+        self.session_id, self.control, self.state = session_id, control, state
+
+
+class NoFreeSlot(GlueError):
+    def __init__(self, limit: int, active: list[tuple[str, str, str]]):
+        listed = "; ".join(f"{sid} ({title or 'untitled'}, {state})" for sid, title, state in active)
+        super().__init__(
+            f"All {limit} session slots are in use by: {listed}. "
+            "Pause or stop one of them, then try again."
+        )
+        self.limit = limit
+
+
+class UnknownPermissionRequest(GlueError):
+    def __init__(self, session_id: str, request_id: str):
+        super().__init__(
+            f"Session {session_id} has no pending permission request {request_id!r} "
+            "(it may have been answered or withdrawn already)."
+        )
+
+
+class InvalidOption(InvalidRequest):
+    pass

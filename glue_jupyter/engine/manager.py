@@ -1,0 +1,294 @@
+"""SessionManager: many sessions, concurrency slots, persistence across restarts.
+
+The sibling of jupyter_client's MultiKernelManager. It knows nothing of Jupyter or HTTP, so it
+runs inside the server extension or embedded in a plain IPython process alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+import uuid
+from collections import deque
+from pathlib import Path
+from typing import Callable
+
+from .. import __version__
+from ..agents.registry import AgentSpec, build_table
+from .config import EngineConfig
+from .errors import AgentNotInstalled, InvalidRequest, NoFreeSlot, UnknownAgent, UnknownSession
+from .session import Session
+from .states import ACTIVE, LIVE, State
+from .store import Store
+
+SORT_KEYS: dict[str, Callable[[dict], object]] = {
+    "activity": lambda s: -s["updated_at"],
+    "created": lambda s: -s["created_at"],
+    "state": lambda s: (s["state"], -s["updated_at"]),
+    "agent": lambda s: (s["agent"], -s["updated_at"]),
+    "cwd": lambda s: (s["cwd"], -s["updated_at"]),
+    "title": lambda s: (s["title"].lower(), -s["updated_at"]),
+}
+WATCH_QUEUE_LIMIT = 10_000
+
+
+def _warm_up_acp() -> None:
+    """Import the ACP package off the event loop, so the first start does not pay for it."""
+    import glue_jupyter.agents.acp_driver  # noqa: F401
+
+
+class Watch:
+    """Session changes for list views: bounded; an overflowing watcher is ended."""
+
+    def __init__(self, manager: SessionManager):
+        self._manager = manager
+        self._queue: deque[dict] = deque()
+        self._wakeup = asyncio.Event()
+        self._closed = False
+
+    def _put(self, message: dict) -> None:
+        if self._closed:
+            return
+        self._queue.append(message)
+        if len(self._queue) > WATCH_QUEUE_LIMIT:
+            self.close()
+        self._wakeup.set()
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self) -> dict:
+        while not self._queue:
+            if self._closed:
+                raise StopAsyncIteration
+            self._wakeup.clear()
+            await self._wakeup.wait()
+        return self._queue.popleft()
+
+    def close(self) -> None:
+        self._closed = True
+        self._queue.clear()
+        self._manager._watches.discard(self)
+        self._wakeup.set()
+
+
+class SessionManager:
+    def __init__(self, config: EngineConfig | None = None):
+        self.config = config or EngineConfig()
+        self.agents_table: dict[str, AgentSpec] = build_table(self.config.data_dir, self.config.agents)
+        self.sessions: dict[str, Session] = {}
+        self.store: Store | None = None
+        self._watches: set[Watch] = set()
+
+    # opening and closing --------------------------------------------------------------
+
+    async def open(self) -> None:
+        self.store = Store(self.config.db_path)
+        threading.Thread(target=_warm_up_acp, daemon=True).start()
+        for row in self.store.load_sessions():
+            session = Session(row, self.store, self.config, self._session_changed)
+            self.sessions[row["id"]] = session
+            if session.state in LIVE:
+                session.mark_failed_after_restart()
+
+    async def close(self) -> None:
+        """Stop every live session (they stay listed, resumable) and close the database."""
+        live = [s for s in self.sessions.values() if s.state in LIVE and s.state is not State.STOPPING]
+        await asyncio.gather(*(s.stop() for s in live), return_exceptions=True)
+        for watch in list(self._watches):
+            watch.close()
+        for session in self.sessions.values():
+            session.log.flush()
+            session.log.close()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+    # reading --------------------------------------------------------------------------
+
+    def info(self) -> dict:
+        return {"version": __version__, "active": len(self._active()), "limit": self.config.max_active_sessions}
+
+    def agents(self) -> list[dict]:
+        return [spec.describe() for spec in self.agents_table.values()]
+
+    def session(self, session_id: str) -> Session:
+        if not isinstance(session_id, str) or session_id not in self.sessions:
+            raise UnknownSession(str(session_id))
+        return self.sessions[session_id]
+
+    def get(self, session_id: str) -> dict:
+        return self.session(session_id).snapshot()
+
+    def list_sessions(self, state: str | None = None, agent: str | None = None, q: str | None = None,
+                      sort: str = "activity") -> list[dict]:
+        if sort not in SORT_KEYS:
+            raise InvalidRequest(f"Unknown sort {sort!r}; use one of: {', '.join(SORT_KEYS)}.")
+        states = set(state.split(",")) if state else None
+        if states and not states <= {s.value for s in State}:
+            raise InvalidRequest(f"Unknown state in {state!r}; states are: {', '.join(s.value for s in State)}.")
+        matching = self.store.search(q) if q and q.strip() else None
+        rows = [
+            s.snapshot() for s in self.sessions.values()
+            if (states is None or s.row["state"] in states)
+            and (agent is None or s.row["agent"] == agent)
+            and (matching is None or s.id in matching)
+        ]
+        return sorted(rows, key=SORT_KEYS[sort])
+
+    def events(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[dict]:
+        return self.session(session_id).log.events(after_seq, limit)
+
+    def subscribe(self, session_id: str, after_seq: int = 0):
+        return self.session(session_id).log.subscribe(after_seq)
+
+    def watch(self) -> Watch:
+        watch = Watch(self)
+        self._watches.add(watch)
+        return watch
+
+    def current_activity(self) -> list[str]:
+        return [s.id for s in self.sessions.values() if s.state in (State.RUNNING, State.INTERRUPTING, State.STARTING)]
+
+    async def wait_for(self, session_id: str, predicate: Callable[[dict], bool], timeout: float = 30) -> dict:
+        session = self.session(session_id)
+
+        async def until():
+            while not predicate(session.snapshot()):
+                await session.changed()
+            return session.snapshot()
+
+        return await asyncio.wait_for(until(), timeout)
+
+    # controls -------------------------------------------------------------------------
+
+    async def start_session(self, agent: str, cwd: str | None = None, title: str | None = None,
+                            prompt: str | None = None) -> dict:
+        spec = self._spec(agent)
+        folder = self._folder(cwd)
+        self._claim_slot()
+        now = time.time()
+        row = {
+            "id": uuid.uuid4().hex, "title": (title or "").strip() or _title_from(prompt), "agent": agent,
+            "cwd": str(folder), "state": State.STARTING.value, "created_at": now, "updated_at": now,
+            "paused_since": None, "last_seq": 0, "exit_code": None, "resumed_via": None,
+            "agent_session_id": None, "turns": 0, "error": None,
+        }
+        self.store.insert_session(row)
+        session = Session(row, self.store, self.config, self._session_changed)
+        self.sessions[row["id"]] = session
+        session._record("state", {"state": "starting", "previous": None})
+        self._session_changed(session)
+        await session.launch(spec, resume=False)
+        if prompt and session.state is State.IDLE:
+            session.prompt(prompt)
+        return session.snapshot()
+
+    async def prompt(self, session_id: str, text: str) -> dict:
+        session = self.session(session_id)
+        session.prompt(_text(text))
+        return session.snapshot()
+
+    async def interrupt(self, session_id: str) -> dict:
+        session = self.session(session_id)
+        await session.interrupt()
+        return session.snapshot()
+
+    async def pause(self, session_id: str) -> dict:
+        session = self.session(session_id)
+        session.pause()
+        return session.snapshot()
+
+    async def stop(self, session_id: str) -> dict:
+        session = self.session(session_id)
+        await session.stop()
+        return session.snapshot()
+
+    async def resume(self, session_id: str, prompt: str | None = None) -> dict:
+        session = self.session(session_id)
+        session.check("resume")
+        if prompt is not None:
+            prompt = _text(prompt)
+            if session.state is State.PAUSED and session._paused_from is State.RUNNING:
+                from .errors import IllegalControl
+                raise IllegalControl(session.id, "resume with a message", "paused in the middle of a turn",
+                                     "Resume it without a message, then wait for the turn or interrupt it.")
+        self._claim_slot(exclude=session)
+        if session.state is State.PAUSED:
+            session.thaw()
+        else:
+            spec = self._spec(session.row["agent"])
+            session._update(error=None)
+            session._set_state(State.STARTING)
+            await session.launch(spec, resume=True)
+        if prompt is not None and session.state is State.IDLE:
+            session.prompt(prompt)
+        return session.snapshot()
+
+    async def answer_permission(self, session_id: str, request_id: str, option_id: str) -> dict:
+        session = self.session(session_id)
+        if not isinstance(option_id, str) or not option_id:
+            raise InvalidRequest("option_id must be a non-empty string.")
+        await session.answer_permission(str(request_id), option_id)
+        return session.snapshot()
+
+    async def forget(self, session_id: str) -> None:
+        session = self.session(session_id)
+        session.check("forget")
+        session.log.close()
+        self.store.delete_session(session_id)
+        del self.sessions[session_id]
+        for watch in list(self._watches):
+            watch._put({"type": "forgotten", "id": session_id})
+
+    # helpers --------------------------------------------------------------------------
+
+    def _spec(self, agent: str) -> AgentSpec:
+        if not isinstance(agent, str) or agent not in self.agents_table:
+            raise UnknownAgent(str(agent), list(self.agents_table))
+        spec = self.agents_table[agent]
+        if spec.resolve_argv() is None:
+            raise AgentNotInstalled(agent, spec.install_hint)
+        return spec
+
+    def _folder(self, cwd: str | None) -> Path:
+        if cwd is not None and not isinstance(cwd, str):
+            raise InvalidRequest("cwd must be a string path.")
+        folder = Path(os.path.expanduser(cwd or "."))
+        if not folder.is_absolute():
+            folder = self.config.root_dir / folder
+        folder = folder.resolve()
+        if not folder.is_dir():
+            raise InvalidRequest(f"Folder {folder} does not exist.")
+        return folder
+
+    def _active(self) -> list[Session]:
+        return [s for s in self.sessions.values() if s.state in ACTIVE]
+
+    def _claim_slot(self, exclude: Session | None = None) -> None:
+        active = [s for s in self._active() if s is not exclude]
+        if len(active) >= self.config.max_active_sessions:
+            raise NoFreeSlot(self.config.max_active_sessions,
+                             [(s.id, s.row["title"], s.row["state"]) for s in active])
+
+    def _session_changed(self, session: Session) -> None:
+        if not self._watches:
+            return
+        message = {"type": "session", "session": session.snapshot()}
+        for watch in list(self._watches):
+            watch._put(message)
+
+
+def _text(text) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidRequest("The message must be a non-empty string.")
+    return text
+
+
+def _title_from(prompt: str | None) -> str:
+    if not prompt:
+        return ""
+    first = prompt.strip().splitlines()[0] if prompt.strip() else ""
+    return first[:80]

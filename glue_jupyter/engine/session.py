@@ -1,0 +1,495 @@
+"""One session: the state machine of docs/contract.md around one agent process at a time.
+
+Every control checks the table in states.py and changes state synchronously before it awaits
+anything, so concurrent controls always see the current state. The transcript is the event
+log: what the agent sends is recorded in wire order, except what the lifecycle says must not
+be (updates of an interrupted turn, a native load's replay, output arriving while paused,
+which is held and recorded on thaw).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+
+from ..agents.acp_events import permission_request, touched_paths, translate_update
+from ..agents.registry import AgentSpec, scrubbed_environment
+from .config import EngineConfig
+from .errors import IllegalControl, InvalidOption, UnknownPermissionRequest
+from .events import EventLog
+from .process import AgentProcess
+from .resume import SEED_CHAR_LIMIT, build_seed
+from .states import ADVICE, ENDED, LEGAL, State
+from .store import Store
+
+GARBAGE_NOTICES_PER_PROCESS = 5
+STDERR_LINES_IN_TRANSCRIPT = 20
+
+
+@dataclass
+class Turn:
+    number: int
+    cancelled: bool = False  # set at the moment of an interrupt or stop: drop what follows
+    closed: bool = False
+    files: set[str] = field(default_factory=set)
+    tool_kinds: dict[str, str] = field(default_factory=dict)
+    ended: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    task: asyncio.Task | None = None
+
+
+@dataclass
+class PendingPermission:
+    raw_id: Any
+    option_ids: list[str]
+
+
+class Session:
+    def __init__(self, row: dict, store: Store, config: EngineConfig, on_change: Callable[["Session"], None]):
+        self.row = row
+        self.store = store
+        self.config = config
+        self._on_change = on_change
+        self.log = EventLog(store, row["id"], row["last_seq"], on_stored=self._on_stored)
+        self.spec: AgentSpec | None = None
+        self.process: AgentProcess | None = None
+        self.driver = None
+        self.turn: Turn | None = None
+        self.permissions: dict[str, PendingPermission] = {}
+        self._paused_from: State | None = None
+        self._held: list[Callable[[], None]] = []
+        self._replaying = False
+        self._seed: str | None = None
+        self._garbage_seen = 0
+        self._changed = asyncio.Event()
+
+    # identity and snapshot ------------------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self.row["id"]
+
+    @property
+    def state(self) -> State:
+        return State(self.row["state"])
+
+    def snapshot(self) -> dict:
+        return {**self.row, "pending_permissions": len(self.permissions)}
+
+    def _update(self, **fields) -> None:
+        self.row.update(fields)
+        self.store.update_session(self.id, **fields)
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+        self._on_change(self)
+
+    async def changed(self) -> None:
+        await self._changed.wait()
+
+    def _on_stored(self, last_event: dict) -> None:
+        self.row["last_seq"] = last_event["seq"]
+        self.row["updated_at"] = last_event["ts"]
+
+    def _record(self, kind: str, data: dict, turn: int | None = None) -> None:
+        self.log.append(kind, data, turn)
+
+    def _set_state(self, new: State) -> None:
+        previous = self.state
+        if new == previous:
+            return
+        fields: dict = {"state": new.value}
+        if new is State.PAUSED:
+            fields["paused_since"] = time.time()
+        elif previous is State.PAUSED:
+            fields["paused_since"] = None
+        self._update(**fields)
+        self._record("state", {"state": new.value, "previous": previous.value})
+        self.log.flush()  # a state change is visible to every reader when the control returns
+        self._notify()
+
+    def check(self, control: str) -> None:
+        state = self.state
+        if state not in LEGAL[control]:
+            raise IllegalControl(self.id, control, state.value, ADVICE.get((control, state), ""))
+
+    # launching ------------------------------------------------------------------------
+
+    async def launch(self, spec: AgentSpec, *, resume: bool, reason: str = "") -> None:
+        """From STARTING: spawn the agent, initialize, and create or re-attach the ACP session.
+
+        On failure the session ends FAILED with the reason in its transcript; a stop that
+        arrives meanwhile wins quietly.
+        """
+        from ..agents.acp_driver import AcpDriver, error_text
+
+        self.spec = spec
+        self._garbage_seen = 0
+        argv = spec.resolve_argv() or spec.argv
+        cwd = self.row["cwd"]
+        try:
+            process = await AgentProcess.spawn(argv, cwd, scrubbed_environment(spec.env))
+        except OSError as exc:
+            self._fail(f"Could not launch {spec.name} ({argv[0]}): {exc.strerror or exc}")
+            return
+        if self.state is not State.STARTING:  # stopped while spawning
+            process.expected_exit = True
+            await process.terminate(self.config.stop_grace_period)
+            return
+        process.expected_exit = False
+        self.process = process
+        self.driver = AcpDriver(process.stdout, process.stdin, cwd, sink=self)
+        self._record("process_start", {"pid": process.pid, "argv": argv})
+        asyncio.ensure_future(self._watch(process))
+        try:
+            await asyncio.wait_for(self.driver.initialize(), self.config.start_timeout)
+            if resume:
+                await self._reattach(reason)
+            else:
+                agent_sid = await asyncio.wait_for(self.driver.new_session(cwd), self.config.start_timeout)
+                self._update(agent_session_id=agent_sid)
+        except Exception as exc:
+            if self.process is not process or self.state is not State.STARTING:
+                return  # a stop or a crash already decided the outcome
+            if process.returncode is None and not isinstance(exc, ConnectionError):
+                text = error_text(exc) if not isinstance(exc, asyncio.TimeoutError) else (
+                    f"no answer within {self.config.start_timeout:.0f} s")
+                await self._terminate_process()
+                self._fail(f"{spec.name} failed to start: {text}")
+            return
+        if self.state is State.STARTING:
+            self._set_state(State.IDLE)
+
+    async def _reattach(self, reason: str) -> None:
+        """Resume the conversation in the new process: natively if we can, else seed it."""
+        from ..agents.acp_driver import error_text
+
+        cwd = self.row["cwd"]
+        agent_sid = self.row.get("agent_session_id")
+        trusted = self.spec.trust_load_session if self.spec else True
+        attempts = []
+        if agent_sid and self.driver.can_load and trusted:
+            attempts.append(("session/load", self.driver.load_session))
+        if agent_sid and self.driver.can_resume:
+            attempts.append(("session/resume", self.driver.resume_session))
+        failures = []
+        for method, call in attempts:
+            self._replaying = True  # the agent replays its history; ours is the source of truth
+            try:
+                await asyncio.wait_for(call(agent_sid, cwd), self.config.start_timeout)
+            except Exception as exc:
+                if self.process is None or self.process.returncode is not None:
+                    raise
+                failures.append(f"{method} failed: {error_text(exc)}")
+                continue
+            finally:
+                self._replaying = False
+            detail = f"re-attached to the agent's session {agent_sid} with {method}"
+            self._resumed("native", f"{reason}{detail}")
+            return
+        if not attempts:
+            why = "the agent cannot load sessions" if agent_sid else "no agent session id was recorded"
+            failures.append(why)
+        new_sid = await asyncio.wait_for(self.driver.new_session(cwd), self.config.start_timeout)
+        self._update(agent_session_id=new_sid)
+        self._seed, count = build_seed(self.store, self.id, SEED_CHAR_LIMIT)
+        if failures and attempts:
+            self._record("notice", {"level": "warning",
+                                    "text": "Native resume failed; falling back to seeding. " + "; ".join(failures)})
+        detail = f"{'; '.join(failures)}; new agent session seeded with the prior transcript ({count} messages)"
+        self._resumed("seeded", f"{reason}{detail}")
+
+    def _resumed(self, via: str, detail: str) -> None:
+        self._update(resumed_via=via)
+        self._record("resume", {"via": via, "detail": detail})
+
+    # prompts and turns ----------------------------------------------------------------
+
+    def prompt(self, text: str) -> None:
+        self.check("prompt")
+        number = self.row["turns"] + 1
+        self._update(turns=number)
+        turn = Turn(number)
+        self.turn = turn
+        self._record("turn_start", {"turn": number}, number)
+        self._record("user_message", {"text": text}, number)
+        texts = [self._seed, text] if self._seed else [text]
+        self._seed = None
+        self._set_state(State.RUNNING)
+        turn.task = asyncio.ensure_future(self._run_turn(turn, texts))
+
+    async def _run_turn(self, turn: Turn, texts: list[str]) -> None:
+        from ..agents.acp_driver import error_text
+
+        driver, process = self.driver, self.process
+        try:
+            reason = await driver.prompt(self.row["agent_session_id"], texts)
+        except Exception as exc:
+            if isinstance(exc, ConnectionError) or process is None or process.returncode is not None:
+                return  # the process is gone: _watch or stop() ends the turn
+            if not turn.cancelled:
+                self._record("notice", {"level": "error", "text": f"The agent failed the prompt: {error_text(exc)}"},
+                             turn.number)
+            reason = "failed"
+        self._after_wire(partial(self._end_turn, turn, reason))
+
+    def _end_turn(self, turn: Turn, stop_reason: str) -> None:
+        if turn.closed:
+            return
+        turn.closed = True
+        if turn.cancelled and stop_reason not in ("stopped", "failed"):
+            stop_reason = "cancelled"
+        self._record("turn_end", {"turn": turn.number, "stop_reason": stop_reason,
+                                  "files": sorted(turn.files)}, turn.number)
+        if self.turn is turn:
+            self.turn = None
+        if not turn.ended.done():
+            turn.ended.set_result(stop_reason)
+        if self.state in (State.RUNNING, State.INTERRUPTING):
+            self._set_state(State.IDLE)
+        else:
+            self.log.flush()
+            self._notify()
+
+    async def wait_turn_end(self, timeout: float | None = None) -> str | None:
+        turn = self.turn
+        if turn is None:
+            return None
+        return await asyncio.wait_for(asyncio.shield(turn.ended), timeout)
+
+    # what arrives from the agent (WireSink) ------------------------------------------
+
+    def _after_wire(self, action: Callable[[], None]) -> None:
+        """Run now, or hold until thaw while paused (nothing is recorded while paused)."""
+        if self.state is State.PAUSED:
+            self._held.append(action)
+        else:
+            action()
+
+    def on_update(self, params: dict) -> None:
+        if self._replaying:
+            return
+        self._after_wire(partial(self._apply_update, params))
+
+    def _apply_update(self, params: dict) -> None:
+        translated = translate_update(params.get("update") or {})
+        if translated is None:
+            return
+        kind, data = translated
+        turn = self.turn
+        if kind == "session_info":
+            title = data.get("title")
+            if title and not self.row["title"]:
+                self._update(title=title)
+                self._notify()
+            self._record(kind, data, turn.number if turn else None)
+            return
+        if turn is None or turn.cancelled or kind == "user_message_chunk":
+            return  # late output of an ended or interrupted turn; the agent's echo of our prompt
+        if kind in ("tool_call", "tool_call_update"):
+            tool_id = data.get("tool_call_id", "")
+            if "kind" in data:
+                turn.tool_kinds[tool_id] = data["kind"]
+            turn.files.update(self._relative(p) for p in touched_paths(data, turn.tool_kinds.get(tool_id)))
+        self._record(kind, data, turn.number)
+
+    def on_file_written(self, path: str) -> None:
+        if self.turn is not None:
+            self.turn.files.add(self._relative(path))
+
+    def _relative(self, path: str) -> str:
+        cwd = Path(self.row["cwd"])
+        try:
+            return str(Path(path).resolve().relative_to(cwd.resolve()))
+        except ValueError:
+            return path
+
+    def on_garbage(self, text: str) -> None:
+        self._garbage_seen += 1
+        if self._garbage_seen > GARBAGE_NOTICES_PER_PROCESS + 1:
+            return
+        if self._garbage_seen == GARBAGE_NOTICES_PER_PROCESS + 1:
+            note = "The agent keeps printing non-protocol output on stdout; further lines are ignored."
+        else:
+            note = f"Ignored non-protocol output from the agent on stdout: {text[:300]}"
+        self._record("notice", {"level": "warning", "text": note}, self.turn.number if self.turn else None)
+
+    def on_permission_request(self, request_id: Any, params: dict) -> None:
+        if self._replaying:
+            self._answer_later(request_id, None)
+            return
+        self._after_wire(partial(self._apply_permission_request, request_id, params))
+
+    def _apply_permission_request(self, request_id: Any, params: dict) -> None:
+        turn = self.turn
+        if turn is None or turn.cancelled:
+            self._answer_later(request_id, None)
+            return
+        data = permission_request(request_id, params)
+        self._record("permission_request", data, turn.number)
+        policy = self.config.permission_policy
+        if policy != "ask":
+            prefix = "allow" if policy == "allow" else "reject"
+            chosen = next((o["option_id"] for o in data["options"] if o["kind"].startswith(prefix)), None)
+            self._record("permission_answer", {"request_id": data["request_id"],
+                                               "outcome": "selected" if chosen else "cancelled",
+                                               "option_id": chosen, "by": "policy"}, turn.number)
+            self._answer_later(request_id, chosen)
+            return
+        self.permissions[data["request_id"]] = PendingPermission(
+            request_id, [o["option_id"] for o in data["options"]])
+        self.log.flush()
+        self._notify()
+
+    def _answer_later(self, raw_id: Any, option_id: str | None) -> None:
+        if self.driver is not None:
+            asyncio.ensure_future(self.driver.answer_permission(raw_id, option_id))
+
+    async def answer_permission(self, request_id: str, option_id: str) -> None:
+        self.check("answer a permission request of")
+        pending = self.permissions.get(request_id)
+        if pending is None:
+            raise UnknownPermissionRequest(self.id, request_id)
+        if option_id not in pending.option_ids:
+            raise InvalidOption(
+                f"{option_id!r} is not an option of permission request {request_id}; "
+                f"the options are: {', '.join(pending.option_ids)}.")
+        del self.permissions[request_id]
+        self._record("permission_answer", {"request_id": request_id, "outcome": "selected",
+                                           "option_id": option_id}, self.turn.number if self.turn else None)
+        self.log.flush()
+        self._notify()
+        await self.driver.answer_permission(pending.raw_id, option_id)
+
+    def _withdraw_permissions(self) -> None:
+        """Answer every pending request `cancelled`: after this, no dead buttons anywhere."""
+        for request_id, pending in list(self.permissions.items()):
+            self._record("permission_answer", {"request_id": request_id, "outcome": "cancelled"},
+                         self.turn.number if self.turn else None)
+            self._answer_later(pending.raw_id, None)
+        self.permissions.clear()
+
+    # controls -------------------------------------------------------------------------
+
+    async def interrupt(self, spec_for_escalation: AgentSpec | None = None) -> None:
+        self.check("interrupt")
+        turn = self.turn
+        turn.cancelled = True  # from this instant nothing more of the turn is recorded
+        self._withdraw_permissions()
+        self._set_state(State.INTERRUPTING)
+        await self.driver.cancel(self.row["agent_session_id"])
+        try:
+            await asyncio.wait_for(asyncio.shield(turn.ended), self.config.interrupt_timeout)
+        except asyncio.TimeoutError:
+            if self.state is State.INTERRUPTING and self.turn is turn:
+                await self._escalate(turn)
+
+    async def _escalate(self, turn: Turn) -> None:
+        self._record("notice", {"level": "warning", "text": (
+            f"The agent did not end the turn within {self.config.interrupt_timeout:g} s of the interrupt; "
+            "restarting it and resuming the session.")}, turn.number)
+        await self._terminate_process()
+        self._end_turn(turn, "cancelled")
+        self._set_state(State.STARTING)
+        await self.launch(self.spec, resume=True, reason="restarted after an ignored interrupt; ")
+
+    def pause(self) -> None:
+        self.check("pause")
+        self._paused_from = self.state
+        self.process.freeze()
+        self._set_state(State.PAUSED)
+
+    def thaw(self) -> None:
+        """Resume from PAUSED: continue the process and record what it sent meanwhile."""
+        paused_for = time.time() - (self.row["paused_since"] or time.time())
+        self.process.thaw()
+        self._set_state(self._paused_from or State.IDLE)
+        self._resumed("thaw", f"continued after {paused_for:.1f} s paused")
+        held, self._held = self._held, []
+        for action in held:
+            action()
+        self.log.flush()
+        self._notify()
+
+    async def stop(self) -> None:
+        self.check("stop")
+        was_paused = self.state is State.PAUSED
+        self._set_state(State.STOPPING)
+        if was_paused:  # what arrived before the freeze belongs to the transcript
+            held, self._held = self._held, []
+            for action in held:
+                action()
+        if self.turn is not None:
+            self.turn.cancelled = True
+        self._withdraw_permissions()
+        await self._terminate_process()
+        if self.turn is not None:
+            self._end_turn(self.turn, "stopped")
+        self._set_state(State.STOPPED)
+
+    async def _terminate_process(self) -> None:
+        process, driver = self.process, self.driver
+        if process is None:
+            return
+        process.expected_exit = True
+        code = await process.terminate(self.config.stop_grace_period)
+        if driver is not None:
+            await driver.close()
+        self._record("process_exit", {"code": code, "signal": process.exit_signal})
+        self._update(exit_code=code)
+        self.process, self.driver = None, None
+
+    async def _watch(self, process: AgentProcess) -> None:
+        """The agent died on its own: end the turn, keep the evidence, become FAILED."""
+        code = await process.wait()
+        if process.expected_exit:
+            return
+        await process.stderr_settled()
+        if process.expected_exit or self.process is not process:
+            return
+        self._record("process_exit", {"code": code, "signal": process.exit_signal})
+        tail = list(process.stderr_tail)[-STDERR_LINES_IN_TRANSCRIPT:]
+        if tail:
+            self._record("stderr", {"lines": tail})
+        if self._held:  # it died while frozen? record what it said before
+            held, self._held = self._held, []
+            for action in held:
+                action()
+        self.permissions.clear()
+        if self.turn is not None:
+            self._end_turn(self.turn, "failed")
+        last = f": {tail[-1]}" if tail else ""
+        how = f"signal {process.exit_signal}" if process.exit_signal else f"code {code}"
+        self._update(exit_code=code, error=f"The agent exited unexpectedly ({how}){last}")
+        driver, self.process, self.driver = self.driver, None, None
+        if driver is not None:
+            asyncio.ensure_future(driver.close())
+        self._set_state(State.FAILED)
+
+    def _fail(self, error: str) -> None:
+        self._update(error=error)
+        self._record("notice", {"level": "error", "text": error})
+        self._set_state(State.FAILED)
+
+    def mark_failed_after_restart(self) -> None:
+        """The program ended while this session was live: it comes back FAILED, resumable."""
+        self._record("notice", {"level": "warning", "text": "The server stopped while this session was live."})
+        if self.row["paused_since"] is not None:
+            self._update(paused_since=None)
+        self._update(error="The server stopped while this session was live.")
+        self._set_state(State.FAILED)
+
+    def kill_now(self) -> None:
+        if self.process is not None:
+            self.process.kill_now()
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ENDED
+
+
+__all__ = ["Session", "Turn"]

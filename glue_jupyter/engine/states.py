@@ -1,0 +1,55 @@
+"""Session states and the one table of which control is legal in which state."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class State(str, Enum):
+    STARTING = "starting"
+    IDLE = "idle"
+    RUNNING = "running"
+    INTERRUPTING = "interrupting"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+S = State
+
+# States that hold a concurrency slot.
+ACTIVE = frozenset({S.STARTING, S.IDLE, S.RUNNING, S.INTERRUPTING})
+# States with an agent process (possibly frozen).
+LIVE = ACTIVE | {S.PAUSED, S.STOPPING}
+ENDED = frozenset({S.STOPPED, S.FAILED})
+
+# control -> the states it is legal in. Everything else is refused with IllegalControl.
+LEGAL = {
+    "prompt": frozenset({S.IDLE}),
+    "interrupt": frozenset({S.RUNNING}),
+    "pause": frozenset({S.IDLE, S.RUNNING}),
+    "resume": frozenset({S.PAUSED, S.STOPPED, S.FAILED}),
+    "stop": frozenset({S.STARTING, S.IDLE, S.RUNNING, S.INTERRUPTING, S.PAUSED}),
+    "answer a permission request of": frozenset({S.RUNNING}),
+    "forget": ENDED,
+}
+
+# What to tell the user when a control is refused, by (control, state).
+ADVICE = {
+    ("prompt", S.RUNNING): "Wait for the turn to end, or interrupt it first.",
+    ("prompt", S.PAUSED): "Resume it first.",
+    ("prompt", S.STOPPED): "Resume it (with your message) first.",
+    ("prompt", S.FAILED): "Resume it (with your message) first.",
+    ("interrupt", S.IDLE): "There is no turn in progress.",
+    ("interrupt", S.PAUSED): "Resume it first, or stop it.",
+    ("resume", S.IDLE): "It is already live.",
+    ("resume", S.RUNNING): "It is already live.",
+    ("forget", S.IDLE): "Stop it first.",
+    ("forget", S.RUNNING): "Stop it first.",
+    ("forget", S.PAUSED): "Stop it first.",
+    ("answer a permission request of", S.PAUSED): "Resume it first.",
+}

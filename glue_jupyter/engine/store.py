@@ -1,0 +1,185 @@
+"""SQLite persistence: sessions, their append-only event logs, and a full-text index.
+
+One database file in WAL mode. The engine calls this from its event loop: every call is a
+short, synchronous transaction (events arrive batched, see events.py), which keeps the
+"stored before published" order trivially true.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+SESSION_FIELDS = (
+    "id", "title", "agent", "cwd", "state", "created_at", "updated_at", "paused_since",
+    "last_seq", "exit_code", "resumed_via", "agent_session_id", "turns", "error",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL DEFAULT '',
+    agent TEXT NOT NULL,
+    cwd TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    paused_since REAL,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    exit_code INTEGER,
+    resumed_via TEXT,
+    agent_session_id TEXT,
+    turns INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    kind TEXT NOT NULL,
+    turn INTEGER,
+    data TEXT NOT NULL,
+    PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(session_id UNINDEXED, source UNINDEXED, body);
+"""
+
+
+def fts_query(text: str) -> str:
+    """Turn what a user typed into an FTS5 query: every word must match, as a prefix."""
+    words = re.findall(r"\w+", text, flags=re.UNICODE)
+    return " ".join(f'"{w}"*' for w in words)
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a crash of this process; only power loss can lose
+        # the last transactions. That is the trade Jupyter's own stores make too.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.executescript(_SCHEMA)
+        self.db.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+    # sessions -------------------------------------------------------------------------
+
+    def insert_session(self, row: dict) -> None:
+        cols = ", ".join(SESSION_FIELDS)
+        marks = ", ".join("?" for _ in SESSION_FIELDS)
+        self.db.execute(f"INSERT INTO sessions ({cols}) VALUES ({marks})", [row[f] for f in SESSION_FIELDS])
+        self._index(row["id"], "title", row["title"], replace=True)
+
+    def update_session(self, session_id: str, **fields) -> None:
+        if not fields:
+            return
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        self.db.execute(f"UPDATE sessions SET {sets} WHERE id = ?", [*fields.values(), session_id])
+        if "title" in fields:
+            self._index(session_id, "title", fields["title"], replace=True)
+
+    def load_sessions(self) -> list[dict]:
+        cur = self.db.execute(f"SELECT {', '.join(SESSION_FIELDS)} FROM sessions")
+        return [dict(zip(SESSION_FIELDS, r)) for r in cur]
+
+    def delete_session(self, session_id: str) -> None:
+        self.db.execute("BEGIN")
+        self.db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
+        self.db.execute("DELETE FROM search WHERE session_id = ?", (session_id,))
+        self.db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        self.db.execute("COMMIT")
+
+    # events ---------------------------------------------------------------------------
+
+    def append_events(self, session_id: str, events: list[dict], activity: float) -> None:
+        """Store a batch of events in one transaction, with the session's new last_seq."""
+        self.db.execute("BEGIN")
+        try:
+            self.db.executemany(
+                "INSERT INTO events (session_id, seq, ts, kind, turn, data) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (session_id, e["seq"], e["ts"], e["kind"], e["turn"], json.dumps(e["data"]))
+                    for e in events
+                ],
+            )
+            self.db.execute(
+                "UPDATE sessions SET last_seq = ?, updated_at = ? WHERE id = ?",
+                (events[-1]["seq"], activity, session_id),
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def events(self, session_id: str, after_seq: int = 0, limit: int | None = None,
+               upto_seq: int | None = None) -> list[dict]:
+        sql = "SELECT seq, ts, kind, turn, data FROM events WHERE session_id = ? AND seq > ?"
+        args: list = [session_id, after_seq]
+        if upto_seq is not None:
+            sql += " AND seq <= ?"
+            args.append(upto_seq)
+        sql += " ORDER BY seq"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [
+            {"seq": seq, "session_id": session_id, "ts": ts, "kind": kind, "turn": turn,
+             "data": json.loads(data)}
+            for seq, ts, kind, turn, data in self.db.execute(sql, args)
+        ]
+
+    def iter_events(self, session_id: str, after_seq: int, upto_seq: int,
+                    page: int = 2000) -> Iterator[list[dict]]:
+        """Pages of events in (after_seq, upto_seq], for replay without loading everything."""
+        while after_seq < upto_seq:
+            batch = self.events(session_id, after_seq, limit=page, upto_seq=upto_seq)
+            if not batch:
+                return
+            yield batch
+            after_seq = batch[-1]["seq"]
+
+    def max_seq(self, session_id: str) -> int:
+        row = self.db.execute("SELECT MAX(seq) FROM events WHERE session_id = ?", (session_id,)).fetchone()
+        return row[0] or 0
+
+    # search ---------------------------------------------------------------------------
+
+    def index_text(self, session_id: str, source: str, text: str) -> None:
+        self._index(session_id, source, text)
+
+    def _index(self, session_id: str, source: str, text: str, replace: bool = False) -> None:
+        if replace:
+            self.db.execute("DELETE FROM search WHERE session_id = ? AND source = ?", (session_id, source))
+        if text:
+            self.db.execute(
+                "INSERT INTO search (session_id, source, body) VALUES (?, ?, ?)", (session_id, source, text)
+            )
+
+    def search(self, text: str) -> set[str]:
+        query = fts_query(text)
+        if not query:
+            return set()
+        cur = self.db.execute("SELECT DISTINCT session_id FROM search WHERE search MATCH ?", (query,))
+        return {r[0] for r in cur}
+
+    def transcript_rows(self, session_id: str, kinds: Iterable[str]) -> list[dict]:
+        kinds = list(kinds)
+        marks = ", ".join("?" for _ in kinds)
+        cur = self.db.execute(
+            f"SELECT seq, kind, turn, data FROM events WHERE session_id = ? AND kind IN ({marks}) ORDER BY seq",
+            [session_id, *kinds],
+        )
+        return [{"seq": s, "kind": k, "turn": t, "data": json.loads(d)} for s, k, t, d in cur]
