@@ -198,7 +198,7 @@ class SessionManager:
 
     async def pause(self, session_id: str) -> dict:
         session = self.session(session_id)
-        session.pause()
+        await session.pause()
         return session.snapshot()
 
     async def stop(self, session_id: str) -> dict:

@@ -22,33 +22,37 @@ STDERR_MAX_LINE = 2000
 STDOUT_LINE_LIMIT = 16 * 1024 * 1024
 
 
-def group_alive(pgid: int) -> bool:
-    """True while any non-zombie process is left in the group.
-
-    Zombies still count for killpg(pgid, 0), and in containers nobody may ever reap orphaned
-    grandchildren, so on Linux we read /proc to ignore them.
-    """
-    proc = Path("/proc")
-    if not (proc / "self" / "stat").exists():
-        try:
-            os.killpg(pgid, 0)
-            return True
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-    for entry in proc.iterdir():
+def group_states(pgid: int) -> list[str]:
+    """The kernel's one-letter state of every process in the group (Linux only; else [])."""
+    states = []
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else []:
         if not entry.name.isdigit():
             continue
         try:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        # Fields after the parenthesised command: state ppid pgrp ...
         fields = stat[stat.rfind(")") + 2:].split()
-        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+        if len(fields) > 2 and int(fields[2]) == pgid:
+            states.append(fields[0])
+    return states
+
+
+def group_alive(pgid: int) -> bool:
+    """True while any non-zombie process is left in the group.
+
+    Zombies still count for killpg(pgid, 0), and in containers nobody may ever reap orphaned
+    grandchildren, so on Linux we read /proc to ignore them.
+    """
+    if Path("/proc/self/stat").exists():
+        return any(state not in ("Z", "X") for state in group_states(pgid))
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
 
 
 class AgentProcess:
@@ -120,9 +124,19 @@ class AgentProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pgid, sig)
 
-    def freeze(self) -> None:
+    async def freeze(self, timeout: float = 1.0) -> None:
+        """SIGSTOP the group and return once the kernel has stopped every member.
+
+        Signal delivery is asynchronous: without the wait a "paused" agent could still write
+        for a moment after pause returned.
+        """
         self._signal_group(signal.SIGSTOP)
         self.frozen = True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(
+            s not in ("T", "t", "Z", "X") for s in group_states(self.pgid)
+        ):
+            await asyncio.sleep(0.001)
 
     def thaw(self) -> None:
         self._signal_group(signal.SIGCONT)

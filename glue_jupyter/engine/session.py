@@ -241,7 +241,9 @@ class Session:
         if turn.closed:
             return
         turn.closed = True
-        if turn.cancelled and stop_reason not in ("stopped", "failed"):
+        if self.state is State.STOPPING and stop_reason != "failed":
+            stop_reason = "stopped"
+        elif turn.cancelled and stop_reason not in ("stopped", "failed"):
             stop_reason = "cancelled"
         self._record("turn_end", {"turn": turn.number, "stop_reason": stop_reason,
                                   "files": sorted(turn.files)}, turn.number)
@@ -397,11 +399,11 @@ class Session:
         self._set_state(State.STARTING)
         await self.launch(self.spec, resume=True, reason="restarted after an ignored interrupt; ")
 
-    def pause(self) -> None:
+    async def pause(self) -> None:
         self.check("pause")
         self._paused_from = self.state
-        self.process.freeze()
         self._set_state(State.PAUSED)
+        await self.process.freeze()
 
     def thaw(self) -> None:
         """Resume from PAUSED: continue the process and record what it sent meanwhile."""

@@ -1,0 +1,285 @@
+"""The built-in demo agent: a real Agent Client Protocol agent over stdio, with no model.
+
+Run it as ``python -m glue_jupyter.agents.demo [--state-dir DIR] [--pace SECONDS] [--no-load]
+[--refuse-load] [--ignore-sigterm]``. What each prompt keyword does is in docs/contract.md
+("The demo agent"). Stdlib only, so that it answers ``initialize`` a few tens of milliseconds
+after it was started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import sys
+from dataclasses import dataclass, field
+
+from .. import __version__
+from .demo_turns import Turn, choose_script, kill_all_children, split_prompt
+from .demo_wire import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND,
+                        RESOURCE_NOT_FOUND, RpcError, Wire, log, open_output)
+
+PROTOCOL_VERSION = 1
+REPLAY_PIECE = 4000  # replayed messages are split so no single line gets huge
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # also keeps history files inside the state dir
+
+
+@dataclass
+class Options:
+    state_dir: str
+    pace: float = 0.12
+    load: bool = True            # advertise loadSession
+    refuse_load: bool = False
+    ignore_sigterm: bool = False
+
+
+@dataclass
+class Session:
+    id: str
+    cwd: str
+    history: list = field(default_factory=list)   # [{"role": "user"|"agent", "text": ...}]
+    turn: Turn | None = None
+
+
+def default_state_dir() -> str:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "glue-demo-agent")
+
+
+class HistoryStore:
+    """Each session's history as one JSON file, keyed by the ACP sessionId."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+
+    def _path(self, session_id: str) -> str:
+        return os.path.join(self.directory, f"{session_id}.json")
+
+    def save(self, session: Session) -> None:
+        path = self._path(session.id)
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            with open(path + ".tmp", "w", encoding="utf-8") as file:
+                json.dump({"sessionId": session.id, "cwd": session.cwd, "history": session.history}, file)
+            os.replace(path + ".tmp", path)  # never leave a half-written history behind
+        except OSError as exc:
+            log(f"cannot save the history of {session.id}: {exc}")
+
+    def load(self, session_id: str) -> list | None:
+        if not SESSION_ID.match(session_id):
+            return None
+        try:
+            with open(self._path(session_id), encoding="utf-8") as file:
+                return json.load(file).get("history", [])
+        except (OSError, ValueError, AttributeError):
+            return None
+
+
+# -- params validation (a malformed request is answered -32602) ----------------------------------
+
+def require(params: dict, key: str, kind: type | tuple) -> object:
+    value = params.get(key)
+    if not isinstance(value, kind):
+        raise RpcError(INVALID_PARAMS, f"Invalid params: {key!r} is missing or has the wrong type",
+                       {"field": key})
+    return value
+
+
+def require_cwd(params: dict) -> str:
+    cwd = require(params, "cwd", str)
+    if not os.path.isabs(cwd) or not os.path.isdir(cwd):
+        raise RpcError(INVALID_PARAMS, f"Invalid params: cwd must be an absolute path to an existing "
+                                       f"directory, not {cwd!r}", {"field": "cwd"})
+    if "mcpServers" in params and not isinstance(params["mcpServers"], list):
+        raise RpcError(INVALID_PARAMS, "Invalid params: 'mcpServers' must be a list", {"field": "mcpServers"})
+    return cwd
+
+
+def as_params(params: object) -> dict:
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise RpcError(INVALID_PARAMS, "Invalid params: expected an object")
+    return params
+
+
+# -- the agent ------------------------------------------------------------------------------------
+
+class DemoAgent:
+    def __init__(self, wire: Wire, options: Options) -> None:
+        self.wire = wire
+        self.options = options
+        self.store = HistoryStore(options.state_dir)
+        self.sessions: dict[str, Session] = {}
+        self._requests = {
+            "initialize": self.initialize,
+            "session/new": self.new_session,
+            "session/load": self.load_session,
+            "session/prompt": self.prompt,
+        }
+
+    async def handle_request(self, method: str, params: object) -> dict:
+        handler = self._requests.get(method)
+        if handler is None:
+            raise RpcError(METHOD_NOT_FOUND, f"Method not found: {method}", {"method": method})
+        return await handler(as_params(params))
+
+    def handle_notification(self, method: str, params: object) -> None:
+        if method == "session/cancel" and isinstance(params, dict):
+            self.cancel(params)
+        # other notifications: nothing to do (JSON-RPC never answers a notification)
+
+    async def initialize(self, params: dict) -> dict:
+        require(params, "protocolVersion", (int, str))
+        return {
+            "protocolVersion": PROTOCOL_VERSION,
+            "agentCapabilities": {
+                "loadSession": self.options.load,
+                "promptCapabilities": {"image": False, "audio": False, "embeddedContext": False},
+                "mcpCapabilities": {"http": False, "sse": False},
+            },
+            "agentInfo": {"name": "glue-demo", "title": "Glue demo agent", "version": __version__},
+            "authMethods": [],
+        }
+
+    async def new_session(self, params: dict) -> dict:
+        session = Session(id=os.urandom(16).hex(), cwd=require_cwd(params))
+        self.sessions[session.id] = session
+        self.store.save(session)
+        return {"sessionId": session.id}
+
+    async def load_session(self, params: dict) -> dict:
+        if not self.options.load:
+            raise RpcError(METHOD_NOT_FOUND, "session/load is not supported (the demo agent runs with --no-load)",
+                           {"method": "session/load"})
+        session_id = require(params, "sessionId", str)
+        cwd = require_cwd(params)
+        if self.options.refuse_load:
+            raise RpcError(INTERNAL_ERROR, "demo agent was told to refuse session/load")
+        history = self.store.load(session_id)
+        if history is None:
+            raise RpcError(RESOURCE_NOT_FOUND, f"unknown session {session_id!r}: the demo agent has no "
+                                               f"history for it", {"sessionId": session_id})
+        running = self.sessions.get(session_id)
+        if running is not None and running.turn is not None:
+            raise RpcError(INVALID_REQUEST, f"session {session_id} has a prompt running")
+        session = Session(id=session_id, cwd=cwd, history=history)
+        await self._replay(session)
+        self.sessions[session_id] = session
+        return {}
+
+    async def _replay(self, session: Session) -> None:
+        kinds = {"user": "user_message_chunk", "agent": "agent_message_chunk"}
+        for entry in session.history:
+            kind, text = kinds.get(entry.get("role")), entry.get("text") or ""
+            for start in range(0, len(text) if kind else 0, REPLAY_PIECE):
+                await self.wire.notify("session/update", {"sessionId": session.id, "update": {
+                    "sessionUpdate": kind,
+                    "content": {"type": "text", "text": text[start:start + REPLAY_PIECE]}}})
+
+    async def prompt(self, params: dict) -> dict:
+        session = self._session(require(params, "sessionId", str))
+        blocks = require(params, "prompt", list)
+        if not all(isinstance(block, dict) and isinstance(block.get("type"), str) for block in blocks):
+            raise RpcError(INVALID_PARAMS, "Invalid params: every prompt block needs a 'type'", {"field": "prompt"})
+        if session.turn is not None:
+            raise RpcError(INVALID_REQUEST, f"session {session.id} already has a prompt running")
+        # Everything up to turn.run is synchronous, so a session/cancel right behind finds the turn.
+        user_text, seeded = split_prompt(blocks)
+        session.history.extend(seeded)
+        earlier = [entry["text"] for entry in session.history if entry.get("role") == "user"]
+        session.history.append({"role": "user", "text": user_text})
+        self.store.save(session)
+        turn = session.turn = Turn(self.wire, session.id, session.cwd, self.options.pace, earlier)
+        try:
+            stop_reason = await turn.run(choose_script(user_text), user_text)
+        finally:
+            session.turn = None
+            if turn.reply:
+                session.history.append({"role": "agent", "text": "".join(turn.reply)})
+            self.store.save(session)
+        return {"stopReason": stop_reason}
+
+    def cancel(self, params: dict) -> None:
+        session = self.sessions.get(params.get("sessionId"))
+        if session is not None and session.turn is not None:
+            session.turn.cancel()
+
+    def abort_all_turns(self) -> None:
+        for session in self.sessions.values():
+            if session.turn is not None:
+                session.turn.cancel(force=True)
+
+    def _session(self, session_id: str) -> Session:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise RpcError(RESOURCE_NOT_FOUND, f"unknown session {session_id!r}", {"sessionId": session_id})
+        return session
+
+
+# -- process life ---------------------------------------------------------------------------------
+
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+async def serve(options: Options) -> int | signal.Signals:
+    """Serve until stdin ends, stdout closes or a signal says stop; returns the exit code or signal."""
+    loop = asyncio.get_running_loop()
+    wire = Wire(await open_output())
+    agent = DemoAgent(wire, options)
+    stop_signal: asyncio.Future = loop.create_future()
+
+    def on_signal(signum: signal.Signals) -> None:
+        if signum == signal.SIGTERM and options.ignore_sigterm:
+            log("ignoring SIGTERM (--ignore-sigterm)")
+        elif not stop_signal.done():
+            stop_signal.set_result(signum)
+
+    for signum in EXIT_SIGNALS:
+        loop.add_signal_handler(signum, on_signal, signum)
+
+    serving = asyncio.ensure_future(wire.serve(agent.handle_request, agent.handle_notification))
+    stdout_gone = asyncio.ensure_future(wire.gone.wait())
+    await asyncio.wait({serving, stdout_gone, stop_signal}, return_when=asyncio.FIRST_COMPLETED)
+    agent.abort_all_turns()
+    await kill_all_children()
+    if stop_signal.done():
+        return stop_signal.result()
+    if serving.done() and not serving.cancelled() and serving.exception() is not None:
+        log(f"failed: {serving.exception()!r}")
+        return 1
+    return 0
+
+
+def parse_args(argv: list[str] | None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m glue_jupyter.agents.demo",
+                                     description="glue_jupyter's demo ACP agent (no model, no network)")
+    parser.add_argument("--state-dir", default=None, help="where session histories are kept")
+    parser.add_argument("--pace", type=float, default=0.12, help="seconds between streamed chunks")
+    parser.add_argument("--no-load", action="store_true", help="do not advertise loadSession")
+    parser.add_argument("--refuse-load", action="store_true", help="advertise loadSession but refuse it")
+    parser.add_argument("--ignore-sigterm", action="store_true", help="keep running on SIGTERM")
+    args = parser.parse_args(argv)
+    if args.pace < 0:
+        parser.error("--pace must not be negative")
+    return Options(state_dir=args.state_dir or default_state_dir(), pace=args.pace,
+                   load=not args.no_load, refuse_load=args.refuse_load, ignore_sigterm=args.ignore_sigterm)
+
+
+def main(argv: list[str] | None = None) -> None:
+    outcome = asyncio.run(serve(parse_args(argv)))
+    sys.stderr.flush()
+    if isinstance(outcome, signal.Signals):
+        # Die of the signal itself, so whoever waits on us sees how we ended.
+        signal.signal(outcome, signal.SIG_DFL)
+        os.kill(os.getpid(), outcome)
+        os._exit(128 + outcome)
+    # os._exit: do not wait for the stdin reader thread or flush a closed stdout.
+    os._exit(outcome)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,477 @@
+"""What the demo agent does in one turn: a Turn (streaming, tools, cancel) and the scripts per keyword."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from asyncio.subprocess import DEVNULL, PIPE
+from typing import Awaitable, Callable
+
+from .demo_wire import RpcError, Wire, log
+
+REPLY_CHUNKS = 20          # a default reply is streamed in about this many chunks
+SLOW_INTERVAL = 1.0        # seconds between chunks of the deliberately slow turns
+STUBBORN_CHUNKS = 60       # ... for 60 s
+FLOOD_CHUNKS = 20_000
+LISTING_LIMIT = 200        # entries shown by the `read` tool
+SEED_START = "[glue_jupyter: earlier transcript]"
+SEED_END = "[end of earlier transcript]"
+PERMISSION_OPTIONS = [
+    {"optionId": "allow", "name": "Allow", "kind": "allow_once"},
+    {"optionId": "deny", "name": "Deny", "kind": "reject_once"},
+]
+GARBAGE_LINES = ("this is not json", "{\"half\": a json object", "<<< demo agent garbage >>>")
+
+# Every tool process still running, whatever its turn: killed when the agent exits.
+live_children: set[asyncio.subprocess.Process] = set()
+
+
+class TurnCancelled(Exception):
+    """The client answered our permission request with "cancelled"."""
+
+
+# -- the prompt as sent ------------------------------------------------------------------------
+
+def split_prompt(blocks: list[dict]) -> tuple[str, list[dict]]:
+    """Return (the user's own text, entries of a seeded earlier transcript)."""
+    user_parts, seeded = [], []
+    for block in blocks:
+        if block.get("type") != "text" or not isinstance(block.get("text"), str):
+            continue  # images, resource links…: nothing the demo agent can use
+        text = block["text"]
+        if text.lstrip().startswith(SEED_START):
+            seeded.extend(parse_seed(text))
+        else:
+            user_parts.append(text)
+    return "\n".join(user_parts), seeded
+
+
+def parse_seed(text: str) -> list[dict]:
+    """Entries {role, text} of a seeded transcript; lines without a prefix continue the last entry."""
+    entries: list[dict] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped == SEED_START:
+            continue
+        if stripped == SEED_END:
+            break
+        for role, prefix in (("user", "User:"), ("agent", "Agent:")):
+            if line.startswith(prefix):
+                entries.append({"role": role, "text": line[len(prefix):].removeprefix(" ")})
+                break
+        else:
+            if entries:
+                entries[-1]["text"] += "\n" + line
+    return entries
+
+
+# -- one turn ----------------------------------------------------------------------------------
+
+class Turn:
+    """One prompt turn of one session: streams updates, runs tools, honours cancel."""
+
+    def __init__(self, wire: Wire, session_id: str, cwd: str, pace: float,
+                 earlier_user_messages: list[str]) -> None:
+        self.wire = wire
+        self.session_id = session_id
+        self.cwd = cwd
+        self.pace = pace
+        self.earlier_user_messages = earlier_user_messages
+        self.reply: list[str] = []        # agent text actually sent, for the history
+        self.cancelled = False
+        self.ignores_cancel = False       # the `stubborn` script sets this
+        self._children: set[asyncio.subprocess.Process] = set()
+        self._task: asyncio.Task | None = None
+        self._tool_calls = 0
+
+    async def run(self, script: "Script", text: str) -> str:
+        """Run the script to its end or until cancelled; returns the ACP stop reason."""
+        self._task = asyncio.ensure_future(script(self, text))
+        try:
+            await asyncio.wait({self._task})
+        finally:
+            if not self._task.done():   # we are being torn down ourselves
+                self._task.cancel()
+            await self._reap_children()
+        if self._task.cancelled():
+            return "cancelled"
+        if isinstance(self._task.exception(), TurnCancelled):
+            self.cancelled = True
+            return "cancelled"
+        return self._task.result()    # re-raises a script's own failure
+
+    def cancel(self, *, force: bool = False) -> None:
+        """Stop at once: no further update of this turn goes out, tool processes die."""
+        if self.ignores_cancel and not force:
+            log("ignoring session/cancel: this turn is stubborn")
+            return
+        self.cancelled = True
+        self._kill_children()
+        if self._task is not None:
+            self._task.cancel()
+
+    # -- what scripts use --------------------------------------------------------------------
+
+    async def emit(self, update: dict) -> None:
+        if self.cancelled:
+            return  # nothing of a cancelled turn may reach the client
+        await self.wire.notify("session/update", {"sessionId": self.session_id, "update": update})
+
+    async def say(self, text: str) -> None:
+        if not self.cancelled:
+            self.reply.append(text)
+        await self.emit({"sessionUpdate": "agent_message_chunk", "content": text_block(text)})
+
+    async def think(self, text: str) -> None:
+        await self.emit({"sessionUpdate": "agent_thought_chunk", "content": text_block(text)})
+
+    async def pause(self) -> None:
+        await asyncio.sleep(self.pace)
+
+    async def stream(self, text: str, chunks: int = REPLY_CHUNKS) -> None:
+        for index, piece in enumerate(split_into_chunks(text, chunks)):
+            if index:
+                await self.pause()
+            await self.say(piece)
+
+    async def plan(self, current_step: int) -> None:
+        """Send the whole plan: steps before current_step done, current_step in progress."""
+        def status(index: int) -> str:
+            if index < current_step:
+                return "completed"
+            return "in_progress" if index == current_step else "pending"
+
+        entries = [{"content": step, "priority": "medium", "status": status(index)}
+                   for index, step in enumerate(PLAN_STEPS)]
+        await self.emit({"sessionUpdate": "plan", "entries": entries})
+
+    def new_tool_call_id(self) -> str:
+        self._tool_calls += 1
+        # unique across processes too: a loaded session keeps its earlier ids
+        return f"demo-{os.getpid()}-{id(self):x}-{self._tool_calls}"
+
+    async def start_tool(self, tool_call: dict) -> None:
+        await self.emit({"sessionUpdate": "tool_call", **tool_call})
+
+    async def update_tool(self, tool_call_id: str, **fields) -> None:
+        await self.emit({"sessionUpdate": "tool_call_update", "toolCallId": tool_call_id, **fields})
+
+    async def spawn(self, *argv: str, stdout=DEVNULL, stderr=PIPE) -> asyncio.subprocess.Process:
+        """Start a tool process in the session's cwd (in our own process group, on purpose)."""
+        starting = asyncio.ensure_future(asyncio.create_subprocess_exec(
+            *argv, cwd=self.cwd, stdin=DEVNULL, stdout=stdout, stderr=stderr))
+        try:
+            process = await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            process = await starting  # cancelled while it started: it must not outlive us
+            process.kill()
+            await process.wait()
+            raise
+        self._children.add(process)
+        live_children.add(process)
+        return process
+
+    async def ask_permission(self, tool_call: dict) -> str:
+        """The chosen optionId; raises TurnCancelled when the client cancelled the request."""
+        response = await self.wire.request("session/request_permission", {
+            "sessionId": self.session_id, "toolCall": tool_call, "options": PERMISSION_OPTIONS})
+        outcome = (response or {}).get("outcome") or {}
+        if outcome.get("outcome") == "selected":
+            return str(outcome.get("optionId"))
+        raise TurnCancelled()
+
+    def write_garbage(self, line: str) -> None:
+        if not self.cancelled:
+            self.wire.write_raw_line(line)
+
+    # -- tool processes ----------------------------------------------------------------------
+
+    def _kill_children(self) -> None:
+        for process in self._children:
+            kill(process)
+
+    async def _reap_children(self) -> None:
+        self._kill_children()
+        await reap(self._children)
+        self._children.clear()
+
+
+def kill(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        try:
+            process.kill()
+        except ProcessLookupError:
+            pass
+
+
+async def reap(processes: set, timeout: float = 2.0) -> None:
+    """Wait for killed processes so no zombie (or reused pid) is left behind."""
+    waiting = [process.wait() for process in processes if process.returncode is None]
+    if waiting:
+        try:
+            await asyncio.wait_for(asyncio.gather(*waiting), timeout)
+        except asyncio.TimeoutError:
+            log("a tool process did not die in time")
+    live_children.difference_update(processes)
+
+
+async def kill_all_children() -> None:
+    for process in list(live_children):
+        kill(process)
+    await reap(set(live_children), timeout=1.0)
+
+
+# -- small helpers -----------------------------------------------------------------------------
+
+def text_block(text: str) -> dict:
+    return {"type": "text", "text": text}
+
+
+def text_content(text: str) -> dict:
+    """Tool call content holding plain text."""
+    return {"type": "content", "content": text_block(text)}
+
+
+def split_into_chunks(text: str, chunks: int) -> list[str]:
+    """Consecutive pieces (at word boundaries) that concatenate back to text."""
+    words = re.findall(r"\s*\S+\s*", text) or [text]
+    count = max(1, min(chunks, len(words)))
+    bounds = [round(index * len(words) / count) for index in range(count + 1)]
+    return ["".join(words[bounds[i]:bounds[i + 1]]) for i in range(count)]
+
+
+def preview(text: str, limit: int = 80) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+
+
+def inside(cwd: str, name: str) -> str | None:
+    """The absolute path of name under cwd, or None if it would leave cwd."""
+    root = os.path.realpath(cwd)
+    target = os.path.realpath(os.path.join(root, name))
+    if target == root or os.path.commonpath([root, target]) != root:
+        return None
+    return target
+
+
+# -- the scripts -------------------------------------------------------------------------------
+
+Script = Callable[[Turn, str], Awaitable[str]]
+PLAN_STEPS = ("Look around the working directory", "Run a harmless command there", "Write up an answer")
+
+
+async def default_turn(turn: Turn, text: str) -> str:
+    """A thought, a 3-step plan, a real `read` and `execute` tool call, a streamed reply."""
+    await turn.think(f"The user wrote: “{preview(text)}”. ")
+    await turn.pause()
+    await turn.think("I have no model, so I will look around, run a harmless command and answer.")
+    await turn.pause()
+    await turn.plan(0)
+    await turn.pause()
+    entries = await list_directory(turn)
+    await turn.plan(1)
+    await turn.pause()
+    echoed = await run_echo(turn)
+    await turn.plan(2)
+    await turn.pause()
+    await turn.stream(compose_reply(turn.cwd, entries, echoed, text))
+    await turn.plan(len(PLAN_STEPS))
+    return "end_turn"
+
+
+async def list_directory(turn: Turn) -> list[str]:
+    call_id = turn.new_tool_call_id()
+    await turn.start_tool({"toolCallId": call_id, "title": f"List {turn.cwd}", "kind": "read",
+                           "status": "in_progress", "locations": [{"path": turn.cwd}],
+                           "rawInput": {"path": turn.cwd}})
+    await turn.pause()
+    try:
+        with os.scandir(turn.cwd) as scan:
+            entries = sorted(entry.name + ("/" if entry.is_dir() else "") for entry in scan)
+    except OSError as exc:
+        await turn.update_tool(call_id, status="failed", content=[text_content(f"Cannot list: {exc}")])
+        return []
+    shown = entries[:LISTING_LIMIT]
+    listing = "\n".join(shown) or "(empty directory)"
+    if len(entries) > len(shown):
+        listing += f"\n… and {len(entries) - len(shown)} more"
+    await turn.update_tool(call_id, status="completed", content=[text_content(listing)],
+                           rawOutput={"entries": shown, "count": len(entries)})
+    await turn.pause()
+    return entries
+
+
+async def run_echo(turn: Turn) -> str:
+    argv = ["echo", "hello from the glue demo agent"]
+    call_id = turn.new_tool_call_id()
+    await turn.start_tool({"toolCallId": call_id, "title": " ".join(argv), "kind": "execute",
+                           "status": "in_progress", "rawInput": {"command": argv, "cwd": turn.cwd}})
+    try:
+        process = await turn.spawn(*argv, stdout=PIPE)
+        out, err = await process.communicate()
+    except OSError as exc:
+        await turn.update_tool(call_id, status="failed", content=[text_content(f"Cannot run echo: {exc}")])
+        return ""
+    output = out.decode(errors="replace").strip()
+    status = "completed" if process.returncode == 0 else "failed"
+    await turn.update_tool(call_id, status=status, content=[text_content(output)],
+                           rawOutput={"exitCode": process.returncode, "stdout": output,
+                                      "stderr": err.decode(errors="replace")})
+    await turn.pause()
+    return output
+
+
+def compose_reply(cwd: str, entries: list[str], echoed: str, text: str) -> str:
+    sample = ", ".join(f"`{name}`" for name in entries[:3])
+    count = "1 entry" if len(entries) == 1 else f"{len(entries)} entries"
+    found = count + (f" (among them {sample})" if sample else "")
+    return (f"I looked around `{cwd}` and found {found}. Then I ran `echo` there, and it "
+            f"printed “{echoed}”.\n\nThis is the **glue demo agent**: there is no model behind "
+            f"this answer, so it is canned, but the tool calls above were real. You wrote: "
+            f"“{preview(text)}”.")
+
+
+async def quick(turn: Turn, text: str) -> str:
+    await turn.say("Quick answer from the glue demo agent.")
+    return "end_turn"
+
+
+async def recall(turn: Turn, text: str) -> str:
+    earlier = turn.earlier_user_messages
+    if not earlier:
+        await turn.stream("I remember nothing earlier.")
+        return "end_turn"
+    listing = "\n".join(f"{number}. {preview(message, 200)}" for number, message in enumerate(earlier, 1))
+    await turn.stream(f"You said earlier:\n\n{listing}\n", chunks=len(earlier) + 1)
+    return "end_turn"
+
+
+async def crash(turn: Turn, text: str) -> str:
+    await turn.say("Starting on it… ")
+    await turn.pause()
+    await turn.say("so far so good… ")
+    await turn.wire.flush()           # the chunks really left before we die
+    log("simulated crash")
+    log("exiting with code 3 in the middle of a turn")
+    await kill_all_children()
+    sys.stderr.flush()
+    os._exit(3)
+
+
+async def garbage(turn: Turn, text: str) -> str:
+    for line in GARBAGE_LINES:
+        turn.write_garbage(line)
+    return await default_turn(turn, text)
+
+
+async def flood(turn: Turn, text: str) -> str:
+    for index in range(FLOOD_CHUNKS):
+        await turn.say(f"flood chunk {index + 1} of {FLOOD_CHUNKS}. ")
+        if index % 100 == 99:
+            await asyncio.sleep(0)  # writes rarely block: give a session/cancel a chance
+    return "end_turn"
+
+
+async def stubborn(turn: Turn, text: str) -> str:
+    turn.ignores_cancel = True
+    for index in range(STUBBORN_CHUNKS):
+        await turn.say(f"Still working, whatever you say ({index + 1}/{STUBBORN_CHUNKS}). ")
+        await asyncio.sleep(SLOW_INTERVAL)
+    return "end_turn"
+
+
+async def sleep_tool(turn: Turn, text: str) -> str:
+    """Start `sleep 300` and stream slowly while it runs: a turn long enough to interrupt."""
+    argv = ["sleep", "300"]
+    call_id = turn.new_tool_call_id()
+    # stderr is inherited, as real tools do: the child keeps the agent's stderr pipe open.
+    process = await turn.spawn(*argv, stderr=None)
+    await turn.start_tool({"toolCallId": call_id, "title": "sleep 300", "kind": "execute",
+                           "status": "in_progress", "rawInput": {"command": argv, "cwd": turn.cwd},
+                           "content": [text_content(f"Started `sleep 300` (pid={process.pid})")]})
+    seconds = 0
+    while process.returncode is None:
+        try:
+            await asyncio.wait_for(process.wait(), SLOW_INTERVAL)
+        except asyncio.TimeoutError:
+            seconds += 1
+            await turn.say(f"Waiting for sleep (pid {process.pid}): {seconds} s… ")
+    status = "completed" if process.returncode == 0 else "failed"
+    await turn.update_tool(call_id, status=status, rawOutput={"exitCode": process.returncode})
+    await turn.say("\n\n`sleep 300` has finished.")
+    return "end_turn"
+
+
+WRITE_LINE = "Written by the glue demo agent.\n"
+
+
+def write_target(text: str) -> str:
+    match = re.search(r"\bwrite\s+(\S+)", text, re.IGNORECASE)
+    name = match.group(1).strip("\"'`“”") if match else ""
+    return name.rstrip(".,;:!?") or "notes.txt"
+
+
+async def write_file(turn: Turn, text: str) -> str:
+    """Ask permission, then write NAME in cwd and report a diff."""
+    name = write_target(text)
+    call_id = turn.new_tool_call_id()
+    path = inside(turn.cwd, name)
+    if path is None:
+        await turn.start_tool({"toolCallId": call_id, "title": f"Write {name}", "kind": "edit",
+                               "status": "failed", "rawInput": {"path": name},
+                               "content": [text_content("Refused: the path is outside the working directory.")]})
+        await turn.stream(f"I will not write `{name}`: it is outside the working directory `{turn.cwd}`.")
+        return "end_turn"
+    try:
+        old_text = read_text(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        await turn.start_tool({"toolCallId": call_id, "title": f"Write {name}", "kind": "edit",
+                               "status": "failed", "rawInput": {"path": path},
+                               "content": [text_content(f"Cannot edit it: {exc}")]})
+        await turn.stream(f"I cannot edit `{name}`: {exc}.")
+        return "end_turn"
+    new_text = (old_text or "") + WRITE_LINE
+    tool_call = {"toolCallId": call_id, "title": f"Write {name}", "kind": "edit", "status": "pending",
+                 "locations": [{"path": path}], "rawInput": {"path": path, "content": new_text}}
+    await turn.start_tool(tool_call)
+    try:
+        choice = await turn.ask_permission(tool_call)
+    except RpcError as exc:
+        await turn.update_tool(call_id, status="failed", content=[text_content(f"No permission: {exc}")])
+        await turn.stream(f"I could not ask for permission ({exc}), so I did not write `{name}`.")
+        return "end_turn"
+    if choice != "allow":
+        await turn.update_tool(call_id, status="failed", content=[text_content("Permission denied.")])
+        await turn.stream(f"Permission to write `{name}` was denied, so I left it alone.")
+        return "end_turn"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(new_text)
+    await turn.update_tool(call_id, status="completed", content=[
+        {"type": "diff", "path": path, "oldText": old_text, "newText": new_text}])
+    await turn.stream(f"Wrote `{name}`.")
+    return "end_turn"
+
+
+def read_text(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read()
+    except FileNotFoundError:
+        return None
+
+
+# First match wins, in this order (case-insensitive, whole words).
+KEYWORD_SCRIPTS: list[tuple[str, Script]] = [
+    ("crash", crash), ("garbage", garbage), ("flood", flood), ("stubborn", stubborn),
+    ("sleep", sleep_tool), ("write", write_file), ("recall", recall), ("quick", quick),
+]
+
+
+def choose_script(text: str) -> Script:
+    for keyword, script in KEYWORD_SCRIPTS:
+        if re.search(rf"\b{keyword}\b", text, re.IGNORECASE):
+            return script
+    return default_turn
