@@ -291,3 +291,13 @@ async def test_every_control_from_every_state(manager, wait, workdir, state):
                 assert manager.get(sid)["state"] in expected
         if sid in manager.sessions and manager.get(sid)["state"] not in ("stopped", "failed"):
             await manager.stop(sid)
+
+
+async def test_events_json_matches_events(manager, wait, workdir):
+    import json
+
+    session = await manager.start_session("demo", str(workdir), prompt="Tidy “quotes” and ünïcode")
+    await wait.turn_end(session["id"])
+    events = manager.events(session["id"])
+    assert [json.loads(e) for e in manager.events_json(session["id"])] == events
+    assert [json.loads(e) for e in manager.events_json(session["id"], after_seq=3, limit=2)] == events[3:5]
