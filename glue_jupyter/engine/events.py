@@ -42,7 +42,7 @@ class EventLog:
     # appending ------------------------------------------------------------------------
 
     def append(self, kind: str, data: dict, turn: int | None = None) -> None:
-        now = time.time()
+        now = round(time.time(), 4)  # 0.1 ms: survives SQLite's 15-digit REAL-to-text exactly
         last = self._pending[-1] if self._pending else None
         if (
             kind in COALESCED_KINDS
