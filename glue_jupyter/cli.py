@@ -1,0 +1,186 @@
+"""``jupyter glue``: drive the running server's agent sessions from any terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .client import GlueClientError, connect
+from .client.render import TextStream, ago, dot, status_line
+from .client.resolve import resolve_id
+from .client.stream import follow_until_settled
+
+PROG = "jupyter glue"
+
+
+def _parser() -> argparse.ArgumentParser:
+    # Connection options are accepted before or after the subcommand.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--url", default=argparse.SUPPRESS, help="server base URL (env GLUE_JUPYTER_URL)")
+    common.add_argument("--token", default=argparse.SUPPRESS, help="server token (env GLUE_JUPYTER_TOKEN)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+
+    p = argparse.ArgumentParser(
+        prog=PROG, parents=[common],
+        description="Start, watch and steer AI agent sessions that live in a Jupyter server.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def cmd(name, help):
+        return sub.add_parser(name, help=help, description=help, parents=[common])
+
+    cmd("list", "list sessions").add_argument("--state", help="only sessions in this state")
+    s = cmd("show", "show a session's transcript")
+    s.add_argument("id")
+    s.add_argument("--follow", "-f", action="store_true", help="stream until the session is idle or stopped")
+    s = cmd("start", "start a session")
+    s.add_argument("--agent", "-a", required=True)
+    s.add_argument("--cwd", default=".", help="working directory (default: here)")
+    s.add_argument("--title")
+    s.add_argument("prompt", nargs="*", help="first prompt")
+    s = cmd("prompt", "send a prompt to a session")
+    s.add_argument("id")
+    s.add_argument("text", nargs="+")
+    for name, what in (("interrupt", "cancel the turn in progress"), ("pause", "freeze a session"),
+                       ("stop", "end a session's agent process"), ("forget", "delete a stopped session and its transcript")):
+        cmd(name, what).add_argument("id")
+    s = cmd("resume", "resume a paused, stopped or failed session")
+    s.add_argument("id")
+    s.add_argument("text", nargs="*", help="follow-up message")
+    cmd("agents", "list the agents the server can launch")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    as_json = getattr(args, "json", False)
+    out = Output(as_json)
+    try:
+        client = connect(getattr(args, "url", None), getattr(args, "token", None), allow_any=True)
+        return COMMANDS[args.command](client, args, out) or 0
+    except GlueClientError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `| head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+class Output:
+    def __init__(self, as_json: bool):
+        self.json = as_json
+        self.colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+    def data(self, obj):
+        print(json.dumps(obj, indent=2))
+
+    def session(self, s: dict, verb: str = ""):
+        if self.json:
+            return self.data(s)
+        print(f"{dot(s['state'], self.colour)} {s['id']}  {verb + ' · ' if verb else ''}{status_line(s)}")
+
+
+def _table(rows, headers):
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    for r in [headers, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def cmd_list(client, args, out):
+    sessions = client.list_sessions(state=args.state)
+    if out.json:
+        return out.data(sessions)
+    if not sessions:
+        print("no sessions; start one with: jupyter glue start --agent demo 'your prompt'")
+        return
+    rows = [
+        (dot(s["state"], out.colour) + " " + s["state"], s["id"][:8], s.get("title") or "", s["agent"], s["cwd"], ago(s.get("updated_at")))
+        for s in sessions
+    ]
+    _table(rows, ("STATE", "ID", "TITLE", "AGENT", "FOLDER", "ACTIVITY"))
+
+
+def cmd_show(client, args, out):
+    sid = resolve_id(client, args.id)
+    session = client.get(sid)
+    if not args.follow:
+        events = client.events(sid)
+        if out.json:
+            return out.data({"session": session, "events": events})
+        print(f"{dot(session['state'], out.colour)} {session.get('title') or 'untitled'}  [{session['agent']}] {session['cwd']}")
+        print(f"  {sid} · {status_line(session)}")
+        text = TextStream()
+        sys.stdout.write("".join(text.feed(e) for e in events))
+        print()
+        return
+    if not out.json:
+        print(f"{dot(session['state'], out.colour)} {session.get('title') or 'untitled'}  [{session['agent']}] {session['cwd']}")
+    return _follow(client, sid, out)
+
+
+def _follow(client, sid, out):
+    text = TextStream()
+    try:
+        for ev in follow_until_settled(client, sid):
+            if out.json:
+                print(json.dumps(ev), flush=True)
+            else:
+                sys.stdout.write(text.feed(ev))
+                sys.stdout.flush()
+    finally:
+        if not out.json:
+            print()
+
+
+def cmd_start(client, args, out):
+    cwd = os.path.abspath(args.cwd)  # the user means *their* folder, not the server's root
+    s = client.start(args.agent, cwd, title=args.title, prompt=" ".join(args.prompt) or None)
+    out.session(s, "started")
+
+
+def cmd_prompt(client, args, out):
+    out.session(client.prompt(resolve_id(client, args.id), " ".join(args.text)), "prompted")
+
+
+def _control(verb, done):
+    def run(client, args, out):
+        out.session(getattr(client, verb)(resolve_id(client, args.id)), done)
+
+    return run
+
+
+def cmd_resume(client, args, out):
+    out.session(client.resume(resolve_id(client, args.id), " ".join(args.text) or None), "resumed")
+
+
+def cmd_forget(client, args, out):
+    sid = resolve_id(client, args.id)
+    client.forget(sid)
+    if out.json:
+        return out.data({"forgotten": sid})
+    print(f"forgot {sid}")
+
+
+def cmd_agents(client, args, out):
+    agents = client.agents()
+    if out.json:
+        return out.data(agents)
+    rows = [(a["name"], a.get("title") or "", "yes" if a.get("installed") else "no",
+             "" if a.get("installed") else a.get("install_hint") or "") for a in agents]
+    _table(rows, ("NAME", "TITLE", "INSTALLED", "HOW TO INSTALL"))
+
+
+COMMANDS = {
+    "list": cmd_list, "show": cmd_show, "start": cmd_start, "prompt": cmd_prompt,
+    "interrupt": _control("interrupt", "interrupted"), "pause": _control("pause", "paused"),
+    "stop": _control("stop", "stopped"),
+    "resume": cmd_resume, "forget": cmd_forget, "agents": cmd_agents,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

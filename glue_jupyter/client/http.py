@@ -1,0 +1,152 @@
+"""Blocking client for the server's ``api/glue`` routes (stdlib only).
+
+Blocking on purpose: magics run inside a cell while the kernel's event loop is busy running
+that cell, so they cannot await anything on it; a plain socket call is the honest way.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from .discovery import START_HINT, ServerRef
+from .errors import NoServerFound, ServerError
+
+# Controls return once the engine is done (interrupt waits for the turn to end, escalation
+# included), so allow well beyond the engine's own timeouts.
+CONTROL_TIMEOUT = 120.0
+READ_TIMEOUT = 30.0
+
+
+class GlueClient:
+    """Every engine control over HTTP. Methods return the server's JSON (dicts)."""
+
+    embedded = False
+
+    def __init__(self, server: ServerRef):
+        self.server = server
+
+    def __repr__(self):
+        return f"GlueClient({self.server.url!r})"
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    # -- transport -------------------------------------------------------------------------
+    def _request(self, method, path, body=None, query=None, timeout=READ_TIMEOUT):
+        url = self.server.url + path
+        if query:
+            query = {k: v for k, v in query.items() if v is not None}
+            if query:
+                url += "?" + urllib.parse.urlencode(query)
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(url, data=data, method=method)
+        req.add_header("Accept", "application/json")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        if self.server.token:
+            req.add_header("Authorization", f"token {self.server.token}")
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as e:
+            raise ServerError(_error_message(e), e.code) from None
+        except (urllib.error.URLError, ConnectionError) as e:
+            reason = getattr(e, "reason", e)
+            raise NoServerFound(
+                f"cannot reach the Jupyter server at {self.server.url} ({reason}); {START_HINT}"
+            ) from None
+        except TimeoutError:
+            raise ServerError(f"the server at {self.server.url} did not answer in {timeout:g} s") from None
+        return json.loads(raw) if raw else None
+
+    def _session_path(self, session_id, *rest):
+        parts = ["api/glue/sessions", urllib.parse.quote(str(session_id), safe="")]
+        parts += [urllib.parse.quote(str(r), safe="") for r in rest]
+        return "/".join(parts)
+
+    # -- the API ---------------------------------------------------------------------------
+    def info(self) -> dict:
+        return self._request("GET", "api/glue/info")
+
+    def agents(self) -> list[dict]:
+        return self._request("GET", "api/glue/agents")["agents"]
+
+    def list_sessions(self, state=None, agent=None, q=None, sort=None) -> list[dict]:
+        query = {"state": state, "agent": agent, "q": q, "sort": sort}
+        return self._request("GET", "api/glue/sessions", query=query)["sessions"]
+
+    def start(self, agent, cwd, title=None, prompt=None) -> dict:
+        body = {"agent": agent, "cwd": cwd}
+        if title:
+            body["title"] = title
+        if prompt:
+            body["prompt"] = prompt
+        return self._request("POST", "api/glue/sessions", body, timeout=CONTROL_TIMEOUT)
+
+    def get(self, session_id) -> dict:
+        return self._request("GET", self._session_path(session_id))
+
+    def prompt(self, session_id, text) -> dict:
+        return self._control(session_id, "prompt", {"text": text})
+
+    def interrupt(self, session_id) -> dict:
+        return self._control(session_id, "interrupt")
+
+    def pause(self, session_id) -> dict:
+        return self._control(session_id, "pause")
+
+    def stop(self, session_id) -> dict:
+        return self._control(session_id, "stop")
+
+    def resume(self, session_id, prompt=None) -> dict:
+        return self._control(session_id, "resume", {"prompt": prompt} if prompt else {})
+
+    def answer_permission(self, session_id, request_id, option_id) -> dict:
+        path = self._session_path(session_id, "permissions", request_id)
+        return self._request("POST", path, {"option_id": option_id}, timeout=CONTROL_TIMEOUT)
+
+    def forget(self, session_id) -> None:
+        self._request("DELETE", self._session_path(session_id), timeout=CONTROL_TIMEOUT)
+
+    def events(self, session_id, after_seq=0, limit=None) -> list[dict]:
+        query = {"after_seq": after_seq, "limit": limit}
+        return self._request("GET", self._session_path(session_id, "events"), query=query)["events"]
+
+    def _control(self, session_id, verb, body=None):
+        path = self._session_path(session_id, verb)
+        return self._request("POST", path, body if body is not None else {}, timeout=CONTROL_TIMEOUT)
+
+    # -- streaming -------------------------------------------------------------------------
+    def follow(self, session_id, after_seq=0):
+        """Iterate over lists of events, replay then live (see ``stream.follow``)."""
+        from .stream import follow
+
+        return follow(self, session_id, after_seq)
+
+    def wait(self, session_id, states=("idle", "paused", "stopped", "failed"), timeout=None) -> dict:
+        """Block until the session reaches one of ``states`` (default: nothing going on)."""
+        from .stream import wait_for_state
+
+        return wait_for_state(self, session_id, states, timeout)
+
+    def wait_for_event(self, session_id, kind, after_seq=0, timeout=None) -> dict:
+        """Block until an event of ``kind`` is stored after ``after_seq``; returns it."""
+        from .stream import wait_for_event
+
+        return wait_for_event(self, session_id, kind, after_seq, timeout)
+
+
+def _error_message(err: urllib.error.HTTPError) -> str:
+    try:
+        body = json.loads(err.read() or b"null")
+    except ValueError:
+        body = None
+    message = str(body["message"]) if isinstance(body, dict) and body.get("message") else ""
+    if err.code in (401, 403) and message in ("", "Forbidden", "Unauthorized"):
+        # Jupyter says just "Forbidden" for a bad token: say which knob to turn.
+        return f"{err.code} {err.reason}: the server refused our credentials; check --token or GLUE_JUPYTER_TOKEN"
+    return message or f"{err.code} {err.reason}"

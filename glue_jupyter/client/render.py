@@ -1,0 +1,229 @@
+"""Turn events into something to read: streaming text for a terminal, HTML for a snapshot.
+
+Both work from the same fold of the event log (``Transcript``): consecutive chunks become one
+message, tool call updates merge into their call, a permission request carries its answer.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+
+STATE_COLOURS = {  # ANSI colour per state; the widget's dot uses the same families
+    "starting": "33", "idle": "32", "running": "36", "interrupting": "33",
+    "paused": "35", "stopping": "33", "stopped": "90", "failed": "31",
+}
+HTML_COLOURS = {
+    "starting": "#d29922", "idle": "#2da44e", "running": "#0969da", "interrupting": "#d29922",
+    "paused": "#8250df", "stopping": "#d29922", "stopped": "#8c959f", "failed": "#cf222e",
+}
+SETTLED = {"idle", "paused", "stopped", "failed"}  # nothing will happen without a user
+
+
+def dot(state: str, colour: bool) -> str:
+    return f"\x1b[{STATE_COLOURS.get(state, '0')}m●\x1b[0m" if colour else "●"
+
+
+def ago(ts: float | None, now: float | None = None) -> str:
+    if not ts:
+        return "-"
+    secs = max(0, int((now or time.time()) - ts))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            return f"{secs // size}{unit} ago"
+    return f"{secs}s ago"
+
+
+def duration(secs: float) -> str:
+    secs = int(secs)
+    if secs >= 3600:
+        return f"{secs // 3600}h{secs % 3600 // 60:02d}m"
+    if secs >= 60:
+        return f"{secs // 60}m{secs % 60:02d}s"
+    return f"{secs}s"
+
+
+def status_line(s: dict) -> str:
+    """One line a human reads: state, how long paused, how it last resumed."""
+    bits = [s["state"]]
+    if s.get("state") == "paused" and s.get("paused_since"):
+        bits.append(f"paused for {duration(time.time() - s['paused_since'])}")
+    if s.get("resumed_via"):
+        bits.append(f"resumed: {s['resumed_via']}")
+    if s.get("pending_permissions"):
+        bits.append(f"{s['pending_permissions']} permission request(s) waiting")
+    if s.get("error"):
+        bits.append(f"error: {s['error']}")
+    return " · ".join(bits)
+
+
+# -- streaming text (the command line's `show`) --------------------------------------------
+class TextStream:
+    """Feed events in order; get back the text to write, chunks streamed inline."""
+
+    def __init__(self):
+        self._open = None  # kind of the chunk run being written, if any
+        self._titles: dict[str, str] = {}  # tool_call_id -> title, for updates that omit it
+
+    def _line(self, text: str) -> str:
+        prefix = "\n" if self._open else ""
+        self._open = None
+        return prefix + text + "\n"
+
+    def feed(self, ev: dict) -> str:
+        kind, d = ev["kind"], ev.get("data") or {}
+        if kind in ("agent_message_chunk", "agent_thought_chunk"):
+            out = ""
+            if self._open != kind:
+                out = ("\n" if self._open else "") + ("Agent: " if kind == "agent_message_chunk" else "(thinking) ")
+                self._open = kind
+            return out + d.get("text", "")
+        if kind == "user_message":
+            return self._line(f"\nUser: {d.get('text', '')}")
+        if kind == "tool_call":
+            self._titles[d.get("tool_call_id")] = d.get("title") or d.get("kind") or "tool"
+            return self._line(f"  [tool] {self._titles[d.get('tool_call_id')]} ({d.get('status') or 'pending'})")
+        if kind == "tool_call_update":
+            if d.get("status") in ("completed", "failed"):
+                title = d.get("title") or self._titles.get(d.get("tool_call_id"), d.get("tool_call_id"))
+                return self._line(f"  [tool] {title}: {d['status']}")
+            return ""
+        if kind == "plan":
+            marks = {"completed": "x", "in_progress": "~"}
+            lines = [f"  [{marks.get(e.get('status'), ' ')}] {e.get('content')}" for e in d.get("entries", [])]
+            return self._line("  Plan:\n" + "\n".join(lines))
+        if kind == "permission_request":
+            opts = ", ".join(f"{o['name']} ({o['option_id']})" for o in d.get("options", []))
+            title = (d.get("tool_call") or {}).get("title", "")
+            return self._line(f"  [permission {d.get('request_id')}] {title}: {opts}")
+        if kind == "permission_answer":
+            return self._line(f"  [permission {d.get('request_id')}] {d.get('outcome')} {d.get('option_id') or ''}".rstrip())
+        if kind == "turn_end":
+            files = ", ".join(d.get("files") or [])
+            return self._line(f"  -- turn {d.get('turn')} ended: {d.get('stop_reason')}" + (f"; files: {files}" if files else ""))
+        if kind == "state":
+            return self._line(f"  -- {d.get('state')}")
+        if kind == "resume":
+            return self._line(f"  -- resumed ({d.get('via')}): {d.get('detail', '')}")
+        if kind == "process_exit":
+            return self._line(f"  -- agent process exited (code {d.get('code')}, signal {d.get('signal')})")
+        if kind == "stderr":
+            return self._line("  stderr: " + "\n  stderr: ".join(d.get("lines", [])))
+        if kind == "notice":
+            return self._line(f"  [{d.get('level', 'info')}] {d.get('text', '')}")
+        return ""  # turn_start, process_start, session_info: nothing a reader needs
+
+
+# -- the fold used by snapshots -------------------------------------------------------------
+class Transcript:
+    def __init__(self):
+        self.blocks: list[dict] = []
+        self._tools: dict[str, dict] = {}
+        self._perms: dict[str, dict] = {}
+
+    def feed(self, ev: dict) -> None:
+        kind, d = ev["kind"], dict(ev.get("data") or {})
+        last = self.blocks[-1] if self.blocks else None
+        if kind in ("agent_message_chunk", "agent_thought_chunk"):
+            if last and last["kind"] == kind and last.get("turn") == ev.get("turn"):
+                last["text"] += d.get("text", "")
+            else:
+                self.blocks.append({"kind": kind, "turn": ev.get("turn"), "text": d.get("text", "")})
+        elif kind == "tool_call":
+            block = {"kind": "tool_call", **d}
+            self._tools[d.get("tool_call_id")] = block
+            self.blocks.append(block)
+        elif kind == "tool_call_update":
+            block = self._tools.get(d.get("tool_call_id"))
+            if block is None:
+                block = {"kind": "tool_call", **d}
+                self._tools[d.get("tool_call_id")] = block
+                self.blocks.append(block)
+            else:
+                block.update({k: v for k, v in d.items() if v is not None})
+        elif kind == "plan":
+            self.blocks.append({"kind": "plan", "entries": d.get("entries", [])})
+        elif kind == "permission_request":
+            block = {"kind": "permission", **d, "answer": None}
+            self._perms[d.get("request_id")] = block
+            self.blocks.append(block)
+        elif kind == "permission_answer":
+            if d.get("request_id") in self._perms:
+                self._perms[d["request_id"]]["answer"] = d
+        elif kind in ("user_message", "turn_end", "resume", "notice", "process_exit", "stderr"):
+            self.blocks.append({"kind": kind, **d})
+
+
+def _md(text: str) -> str:
+    try:
+        import mistune  # comes with nbconvert, i.e. with jupyter_server
+    except ImportError:
+        return f'<div style="white-space:pre-wrap">{html.escape(text)}</div>'
+    return mistune.create_markdown(escape=True)(text)
+
+
+def snapshot_html(session: dict, events: list[dict], omitted: int = 0) -> str:
+    """A self-contained, readable HTML rendering (inline styles only: no script, no classes
+    that need a stylesheet), for notebooks opened without a kernel or a widget manager."""
+    t = Transcript()
+    for ev in events:
+        t.feed(ev)
+    e = html.escape
+    colour = HTML_COLOURS.get(session.get("state"), "#8c959f")
+    out = [
+        '<div class="glue-snapshot" style="border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;font-size:13px">',
+        f'<div style="font-weight:600"><span style="color:{colour}">●</span> {e(session.get("title") or "untitled")}'
+        f' <span style="font-weight:normal;color:#57606a">· {e(session.get("agent", ""))} · {e(session.get("cwd", ""))}'
+        f' · {e(status_line(session))} · session {e(session.get("id", ""))}</span></div>',
+    ]
+    if omitted:
+        out.append(f'<div style="color:#57606a">… {omitted} earlier events not shown</div>')
+    for b in t.blocks:
+        k = b["kind"]
+        if k == "user_message":
+            out.append(f'<div style="margin-top:8px"><b>You</b><div style="white-space:pre-wrap">{e(b.get("text", ""))}</div></div>')
+        elif k == "agent_message_chunk":
+            out.append(f'<div style="margin-top:4px"><b>Agent</b>{_md(b["text"])}</div>')
+        elif k == "agent_thought_chunk":
+            out.append(f'<details><summary style="color:#57606a">Thought</summary><div style="white-space:pre-wrap">{e(b["text"])}</div></details>')
+        elif k == "tool_call":
+            body = []
+            for c in b.get("content") or []:
+                if c.get("type") == "text":
+                    body.append(f'<pre style="margin:2px 0">{e(c.get("text", ""))}</pre>')
+                elif c.get("type") == "diff":
+                    body.append(f'<pre style="margin:2px 0">--- {e(c.get("path", ""))}\n{e(c.get("new_text") or "")}</pre>')
+            out.append(f'<div>🔧 {e(b.get("title") or b.get("kind") or "tool")} <i>({e(b.get("status") or "pending")})</i>{"".join(body)}</div>')
+        elif k == "plan":
+            items = "".join(
+                f'<li>{"☑" if x.get("status") == "completed" else "☐"} {e(x.get("content", ""))}</li>'
+                for x in b.get("entries", [])
+            )
+            out.append(f'<div>Plan<ul style="list-style:none;margin:2px 0">{items}</ul></div>')
+        elif k == "permission":
+            title = e((b.get("tool_call") or {}).get("title", ""))
+            ans = b.get("answer")
+            verdict = "waiting" if ans is None else e(ans.get("option_id") or ans.get("outcome", ""))
+            out.append(f"<div>🔐 Permission: {title} — <i>{verdict}</i></div>")
+        elif k == "turn_end":
+            files = ", ".join(b.get("files") or [])
+            out.append(
+                f'<div style="color:#57606a;border-top:1px dashed #d0d7de;margin-top:4px">turn {e(str(b.get("turn")))}'
+                f' ended: {e(str(b.get("stop_reason")))}{" · files: " + e(files) if files else ""}</div>'
+            )
+        elif k == "resume":
+            out.append(f'<div style="color:#57606a">resumed ({e(str(b.get("via")))}): {e(b.get("detail", ""))}</div>')
+        elif k == "notice":
+            out.append(f'<div style="color:#9a6700">{e(b.get("text", ""))}</div>')
+        elif k == "process_exit":
+            out.append(f'<div style="color:#57606a">agent process exited (code {e(str(b.get("code")))})</div>')
+    out.append("</div>")
+    return "".join(out)
+
+
+def snapshot_text(session: dict, events: list[dict], omitted: int = 0) -> str:
+    s = TextStream()
+    head = f"{session.get('title') or 'untitled'} [{session.get('agent')}] {session.get('cwd')} — {status_line(session)}"
+    body = "".join(s.feed(ev) for ev in events)
+    more = f"… {omitted} earlier events not shown\n" if omitted else ""
+    return f"{head}\n{more}{body}".rstrip() + "\n"

@@ -1,0 +1,403 @@
+"""``%glue`` and ``%%glue``: agent sessions from notebook cells.
+
+Cheap to import (it runs in every kernel that loads the extension): the client is stdlib
+only, the widget is imported when first shown, the engine only for the embedded fallback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.display import display
+
+from .client import GlueClientError, NoServerFound, connect
+from .client.render import HTML_COLOURS, SETTLED, TextStream, ago, snapshot_text, status_line
+from .client.resolve import resolve_id
+
+DEFAULT_AGENT_ENV = "GLUE_JUPYTER_AGENT"
+USAGE = """\
+%glue start --agent NAME [--cwd DIR] [--title T] [--wait] [PROMPT]
+%glue list | agents | search TEXT
+%glue show|interrupt|pause|stop [ID]
+%glue resume [ID] [--wait] [FOLLOW-UP]
+%%glue [ID] [--agent NAME] [--wait]   (cell body = prompt)"""
+
+
+class GlueError(Exception):
+    """A refused request, shown as one line instead of a traceback."""
+
+    def _render_traceback_(self):  # IPython's hook for custom error display
+        return [f"glue: {self}"]
+
+
+def _usage(msg: str) -> UsageError:
+    return UsageError(f"{msg}\n{USAGE}")
+
+
+# -- "the notebook's current session", remembered across kernel restarts ---------------------
+class NotebookMemory:
+    """notebook path -> session id, in a small JSON file under the Jupyter data dir."""
+
+    def __init__(self, path: str | None = None):
+        if path is None:
+            from jupyter_core.paths import jupyter_data_dir
+
+            path = os.path.join(jupyter_data_dir(), "glue_jupyter", "notebook_sessions.json")
+        self.path = path
+
+    def _load(self) -> dict:
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    def get(self, key: str) -> str | None:
+        return self._load().get(key)
+
+    def set(self, key: str, session_id: str) -> None:
+        data = self._load()
+        data[key] = session_id
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f)
+        os.replace(tmp, self.path)  # atomic: two kernels may write at once
+
+
+# -- argument parsing -----------------------------------------------------------------------
+# Prompts are prose ("don't touch utils.py"), so only the leading options are tokenised and
+# the rest of the line is taken verbatim.
+_FLAGS = {"--wait"}
+
+
+def parse_options(line: str, allowed: dict[str, str]) -> tuple[dict, str]:
+    """``allowed`` maps option spellings to names; returns (options, rest of the line)."""
+    opts, rest = {}, line.strip()
+    while rest.startswith("-"):
+        m = re.match(r"(--?[\w-]+)(=)?", rest)
+        name = m.group(1)
+        if name not in allowed:
+            raise _usage(f"unknown option {name}")
+        rest = rest[m.end():]
+        if name in _FLAGS:
+            if m.group(2):
+                raise _usage(f"{name} takes no value")
+            opts[allowed[name]] = True
+            rest = rest.lstrip()
+            continue
+        rest = rest.lstrip() if not m.group(2) else rest
+        v = re.match(r""""([^"]*)"|'([^']*)'|(\S+)""", rest)
+        if not v:
+            raise _usage(f"{name} needs a value")
+        opts[allowed[name]] = next(g for g in v.groups() if g is not None)
+        rest = rest[v.end():].lstrip()
+    return opts, rest
+
+
+@magics_class
+class GlueMagics(Magics):
+    def __init__(self, shell=None, client=None, memory: NotebookMemory | None = None):
+        super().__init__(shell)
+        self._client = client
+        self._memory = memory
+        self._current: str | None = None
+        # Widgets need a front end; a terminal gets text (and follows running turns).
+        self.rich = shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+    # -- plumbing --------------------------------------------------------------------------
+    @property
+    def client(self):
+        if self._client is None:
+            try:
+                self._client = connect()
+            except NoServerFound:
+                from .client.embedded import EmbeddedClient
+
+                self._client = EmbeddedClient()
+                print(
+                    "glue: no Jupyter server found; running sessions on an embedded engine in this "
+                    "process (they end when it exits). Start `jupyter lab` to keep them.",
+                    file=sys.stderr,
+                )
+        return self._client
+
+    def _notebook_key(self) -> str | None:
+        if self._client is not None and getattr(self._client, "embedded", False):
+            return None  # embedded sessions die with the process: nothing to remember
+        name = os.environ.get("JPY_SESSION_NAME")
+        return f"{self.client.url}|{name}" if name else None
+
+    @property
+    def memory(self) -> NotebookMemory:
+        if self._memory is None:
+            self._memory = NotebookMemory()
+        return self._memory
+
+    @property
+    def current(self) -> str | None:
+        if self._current is None and (key := self._notebook_key()):
+            self._current = self.memory.get(key)
+        return self._current
+
+    @current.setter
+    def current(self, session_id: str) -> None:
+        self._current = session_id
+        if key := self._notebook_key():
+            self.memory.set(key, session_id)
+
+    def _target(self, ref: str | None) -> str:
+        if ref:
+            sid = self.client.get(resolve_id(self.client, ref))["id"]  # unknown ids fail here
+            self.current = sid
+            return sid
+        if self.current is None:
+            raise GlueError("no current session in this notebook; `%glue start --agent demo` or pass an ID")
+        return self.current
+
+    def _looks_like_id(self, token: str) -> bool:
+        if not re.fullmatch(r"[0-9a-f]{4,32}", token):
+            return False
+        try:
+            resolve_id(self.client, token)
+        except GlueClientError:
+            return False
+        return True
+
+    # -- the magic ---------------------------------------------------------------------------
+    @line_cell_magic
+    def glue(self, line: str, cell: str | None = None):
+        """Drive AI agent sessions that live in the Jupyter server.
+
+        Line magic::
+
+          %glue start --agent NAME [--cwd DIR] [--title TITLE] [--wait] [PROMPT]
+              Start a session (cwd defaults to the notebook's folder), optionally with a
+              first prompt, and show its live widget. It becomes this notebook's current
+              session. --wait blocks the cell until the first turn is over.
+          %glue list                  Sessions: state, title, agent, folder, last activity.
+          %glue search TEXT           Sessions whose title or transcript mention TEXT.
+          %glue agents                Agents the server can launch, installed or not.
+          %glue show [ID]             The live widget of a session.
+          %glue interrupt [ID]        Cancel the turn in progress (the session stays alive).
+          %glue pause [ID]            Freeze the session and free its slot.
+          %glue stop [ID]             End the agent's process; the transcript stays.
+          %glue resume [ID] [--wait] [FOLLOW-UP]
+              Continue a paused, stopped or failed session, optionally with a message.
+
+        Cell magic::
+
+          %%glue [ID] [--agent NAME] [--wait]
+              The cell body is a prompt to the current session (or ID). A paused or stopped
+              session is resumed with it; with no current session, one is started (agent
+              from --agent, else $GLUE_JUPYTER_AGENT, else demo).
+
+        ID is a session id or a unique prefix of one; without it, the notebook's current
+        session (the last one started or named here, remembered across kernel restarts).
+        The server is found on its own (the one that launched this kernel), or named by
+        GLUE_JUPYTER_URL / GLUE_JUPYTER_TOKEN. In a terminal IPython with no server, an
+        embedded engine runs the sessions in this process.
+
+        A line ending in "?" is IPython's help syntax: put questions in a %%glue cell.
+        """
+        try:
+            if cell is not None:
+                return self._cell(line, cell)
+            cmd, _, rest = line.strip().partition(" ")
+            handler = getattr(self, f"_cmd_{cmd}", None) if cmd else None
+            if handler is None:
+                raise _usage(f"unknown subcommand {cmd!r}" if cmd else "missing subcommand")
+            return handler(rest.strip())
+        except GlueClientError as e:
+            raise GlueError(str(e)) from None
+        except KeyboardInterrupt:
+            print("glue: stopped following (the session goes on)", file=sys.stderr)
+
+    # -- subcommands --------------------------------------------------------------------------
+    def _cmd_start(self, rest):
+        opts, prompt = parse_options(
+            rest, {"--agent": "agent", "-a": "agent", "--cwd": "cwd", "--title": "title", "--wait": "wait"}
+        )
+        if "agent" not in opts:
+            raise _usage("%glue start needs --agent NAME (see %glue agents)")
+        cwd = os.path.abspath(os.path.expanduser(opts.get("cwd", ".")))
+        s = self.client.start(opts["agent"], cwd, title=opts.get("title"), prompt=prompt or None)
+        self.current = s["id"]
+        return self._after_turn_started(s, opts.get("wait"))
+
+    def _cmd_list(self, rest):
+        if rest:
+            raise _usage("%glue list takes no arguments (try %glue search TEXT)")
+        self._show_list(self.client.list_sessions())
+
+    def _cmd_search(self, rest):
+        if not rest:
+            raise _usage("%glue search needs some TEXT")
+        self._show_list(self.client.list_sessions(q=rest), empty=f"no session mentions {rest!r}")
+
+    def _cmd_agents(self, rest):
+        if rest:
+            raise _usage("%glue agents takes no arguments")
+        agents = self.client.agents()
+        rows = [(a["name"], a.get("title") or "", "yes" if a.get("installed") else "no: " + (a.get("install_hint") or "")) for a in agents]
+        self._table(rows, ("agent", "title", "installed"))
+
+    def _cmd_show(self, rest):
+        sid = self._target(self._one_id(rest, "show"))
+        if self._widgets:
+            self._display(sid)
+        else:
+            self._print(sid, follow=True)
+
+    def _control(self, verb, rest):
+        sid = self._target(self._one_id(rest, verb))
+        s = getattr(self.client, verb)(sid)
+        print(f"glue: {verb} {_label(s)} → {status_line(s)}")
+
+    def _cmd_interrupt(self, rest):
+        self._control("interrupt", rest)
+
+    def _cmd_pause(self, rest):
+        self._control("pause", rest)
+
+    def _cmd_stop(self, rest):
+        self._control("stop", rest)
+
+    def _cmd_resume(self, rest):
+        ref = None
+        first = rest.split(None, 1)[0] if rest else ""
+        if first and not first.startswith("-") and self._looks_like_id(first):
+            ref, rest = first, rest[len(first):].strip()
+        opts, text = parse_options(rest, {"--wait": "wait"})
+        sid = self._target(ref)
+        since = self._seq(sid)
+        s = self.client.resume(sid, text or None)
+        return self._after_turn_started(s, opts.get("wait"), verb="resumed", since=since)
+
+    def _cell(self, line, body):
+        tokens = line.split()
+        ref = tokens[0] if tokens and not tokens[0].startswith("-") else None
+        opts, leftover = parse_options(line[len(ref):] if ref else line, {"--agent": "agent", "-a": "agent", "--wait": "wait"})
+        if leftover:
+            raise _usage(f"unexpected {leftover!r} after %%glue")
+        text = body.strip()
+        if not text:
+            raise _usage("%%glue needs a prompt in the cell body")
+        sid = self._target(ref) if ref else self.current
+        if sid is None:
+            agent = opts.get("agent") or os.environ.get(DEFAULT_AGENT_ENV, "demo")
+            s = self.client.start(agent, os.getcwd(), prompt=text)
+            self.current = s["id"]
+            since = 0
+        else:
+            session = self.client.get(sid)
+            since = 0 if self._widgets else session["last_seq"]
+            if session["state"] in ("paused", "stopped", "failed"):
+                s = self.client.resume(sid, text)
+            else:
+                s = self.client.prompt(sid, text)
+        return self._after_turn_started(s, opts.get("wait"), verb="sent to", since=since)
+
+    # -- output --------------------------------------------------------------------------------
+    def _one_id(self, rest, verb):
+        parts = rest.split()
+        if len(parts) > 1:
+            raise _usage(f"%glue {verb} takes at most one ID")
+        return parts[0] if parts else None
+
+    def _after_turn_started(self, s, wait, verb="started", since=0):
+        print(f"glue: {verb} {_label(s)} → {status_line(s)}")
+        if self._widgets:
+            if wait:
+                self.client.wait(s["id"])
+            self._display(s["id"])
+        else:
+            self._print(s["id"], follow=True, since=since)
+
+    @property
+    def _widgets(self) -> bool:
+        # A widget needs a notebook front end and a server its front end can talk to.
+        return self.rich and not getattr(self.client, "embedded", False)
+
+    def _seq(self, sid) -> int:
+        """Where a terminal starts following a new turn (0 when widgets show everything)."""
+        return 0 if self._widgets else self.client.get(sid)["last_seq"]
+
+    def _display(self, sid):
+        from .widget import GlueWidget
+
+        display(GlueWidget(sid, client=self.client))
+
+    def _print(self, sid, follow=False, since=0):
+        """Text for terminals: the transcript, and the running turn as it streams."""
+        from .client.stream import follow_until_settled
+
+        session = self.client.get(sid)
+        if not follow or (session["state"] in SETTLED and since == 0):
+            print(snapshot_text(session, self.client.events(sid, after_seq=since)))
+            return
+        stream = TextStream()
+        try:
+            for ev in follow_until_settled(self.client, sid, since):
+                sys.stdout.write(stream.feed(ev))
+                sys.stdout.flush()
+        finally:
+            print()
+
+    def _show_list(self, sessions, empty="no sessions yet: %glue start --agent demo PROMPT"):
+        if not sessions:
+            print(empty)
+            return
+        rows = [
+            (s["state"], s["id"][:8], s.get("title") or "", s["agent"], s["cwd"], ago(s.get("updated_at")))
+            for s in sessions
+        ]
+        self._table(rows, ("state", "id", "title", "agent", "folder", "last activity"), dots=True)
+
+    def _table(self, rows, headers, dots=False):
+        widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+        text = "\n".join("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [headers, *rows])
+        if not self.rich:
+            print(text)
+            return
+        from html import escape
+
+        def cell(i, c):
+            if dots and i == 0:
+                return f'<td><span style="color:{HTML_COLOURS.get(c, "#8c959f")}">●</span> {escape(c)}</td>'
+            return f"<td style='text-align:left'>{escape(str(c))}</td>"
+
+        head = "".join(f"<th style='text-align:left'>{escape(h)}</th>" for h in headers)
+        body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
+        display({"text/plain": text, "text/html": f"<table><tr>{head}</tr>{body}</table>"}, raw=True)
+
+
+def _label(s: dict) -> str:
+    return f"{s['id'][:8]} ({s.get('title') or s['agent']})"
+
+
+_loaded: GlueMagics | None = None
+
+
+def load_ipython_extension(ipython):
+    global _loaded
+    _loaded = GlueMagics(ipython)
+    ipython.register_magics(_loaded)
+
+
+def current_session() -> str | None:
+    """The id of this notebook's current session (for code that drives it through the client)."""
+    return _loaded.current if _loaded is not None else None
+
+
+def client():
+    """The client the magics use (found server, or the embedded engine)."""
+    if _loaded is None:
+        raise RuntimeError("load the extension first: %load_ext glue_jupyter")
+    return _loaded.client
+

@@ -1,0 +1,114 @@
+"""`jupyter glue` as a real subprocess against the test server.
+
+The server runs on this test's loop, so the CLI runs as an *async* subprocess: a blocking
+`subprocess.run` would freeze the very server it talks to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+from client_fixtures import call, glue_client, glue_env, glue_ref  # noqa: F401 - fixtures
+
+from glue_jupyter.pytest_plugin import REPO_ROOT
+
+
+async def glue(*args, env=None, timeout=60):
+    env = {**os.environ, "PYTHONPATH": REPO_ROOT, **(env or {})}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "glue_jupyter.cli", *args, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def glue_json(*args):
+    code, out, err = await glue("--json", *args)
+    assert code == 0, err
+    return json.loads(out)
+
+
+async def test_lifecycle_from_the_command_line(glue_env, glue_client, tmp_path):
+    code, out, err = await glue("start", "--agent", "demo", "--cwd", str(tmp_path), "--title", "CLI", "quick")
+    assert code == 0, err
+    sid = out.split()[1]
+    assert "started" in out and "\x1b[" not in out  # no colour when not a tty
+
+    await call(glue_client.wait, sid, "idle", timeout=30)
+    code, out, _ = await glue("list")
+    assert "CLI" in out and sid[:8] in out and "idle" in out
+    assert (await glue_json("list"))[0]["id"] == sid
+
+    code, out, _ = await glue("show", sid[:8])
+    assert "User: quick" in out and "Quick answer" in out
+
+    # prompt, then follow the turn to its end over the WebSocket
+    assert (await glue_json("prompt", sid, "hello"))["state"] == "running"
+    code, out, err = await glue("show", sid, "--follow")
+    assert code == 0, err
+    assert "turn 2 ended: end_turn" in out and "-- idle" in out
+
+    assert (await glue_json("pause", sid))["state"] == "paused"
+    assert (await glue_json("resume", sid, "quick", "again"))["resumed_via"] == "thaw"
+    await call(glue_client.wait, sid, "idle", timeout=30)
+    assert (await glue_json("stop", sid))["state"] == "stopped"
+    code, out, _ = await glue("forget", sid)
+    assert code == 0 and f"forgot {sid}" in out
+    assert await glue_json("list") == []
+
+
+async def test_interrupt_a_running_turn(glue_env, glue_client, tmp_path):
+    s = await call(glue_client.start, "demo", str(tmp_path), prompt="sleep")
+    code, out, err = await glue("interrupt", s["id"])
+    assert code == 0, err
+    assert "interrupted" in out
+    events = await call(glue_client.events, s["id"])
+    assert [e["data"]["stop_reason"] for e in events if e["kind"] == "turn_end"] == ["cancelled"]
+
+
+async def test_follow_json_streams_events(glue_env, glue_client, tmp_path):
+    s = await call(glue_client.start, "demo", str(tmp_path), prompt="hello")
+    code, out, err = await glue("--json", "show", s["id"], "--follow")
+    assert code == 0, err
+    events = [json.loads(line) for line in out.splitlines()]
+    seqs = [e["seq"] for e in events]
+    assert seqs == list(range(1, len(seqs) + 1))  # no gap, no duplicate
+    assert events[-1]["kind"] == "state" and events[-1]["data"]["state"] == "idle"
+
+
+async def test_errors_are_one_line(glue_env, tmp_path):
+    code, out, err = await glue("show", "0123456789abcdef0123456789abcdef")
+    assert code == 1 and err.startswith("jupyter glue: error:") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+    s = await glue_json("start", "--agent", "demo", "--cwd", str(tmp_path))
+    code, _, err = await glue("interrupt", s["id"])
+    assert code == 1 and "idle" in err and "Traceback" not in err
+
+    code, _, err = await glue("start", "--agent", "nope")
+    assert code == 1 and "nope" in err
+
+    code, out, _ = await glue("agents")
+    assert code == 0 and "demo" in out and "HOW TO INSTALL" in out
+
+
+async def test_no_server_says_how_to_start_one(tmp_path):
+    env = {"JUPYTER_RUNTIME_DIR": str(tmp_path), "GLUE_JUPYTER_URL": "", "GLUE_JUPYTER_TOKEN": ""}
+    code, out, err = await glue("list", env=env)
+    assert code == 1 and out == ""
+    assert err.strip() == (
+        "jupyter glue: error: no running Jupyter server found; start one with `jupyter lab` "
+        "(or pass --url/--token, or set GLUE_JUPYTER_URL)"
+    )
+
+
+async def test_url_and_token_flags(glue_ref, tmp_path):
+    env = {"JUPYTER_RUNTIME_DIR": str(tmp_path), "GLUE_JUPYTER_URL": "", "GLUE_JUPYTER_TOKEN": ""}
+    code, out, err = await glue("agents", "--url", glue_ref.url, "--token", glue_ref.token, env=env)
+    assert code == 0, err
+    code, _, err = await glue("--url", glue_ref.url, "--token", "bad", "list", env=env)
+    assert code == 1 and "403" in err and "bad" not in err.replace("--token", "")
