@@ -1,0 +1,165 @@
+"""The Jupyter server extension: configuration as traits, one SessionManager on the server's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from jupyter_server._tz import utcnow
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Dict, Enum, Float, Int, Type, Unicode, default
+
+from .. import __version__
+from . import handlers, stream
+
+# The key under which we report activity in `settings["last_activity_times"]`, the dict
+# ServerApp.last_activity() reads when deciding whether an idle server may shut down.
+ACTIVITY_KEY = "glue_jupyter"
+
+
+class GlueApp(ExtensionApp):
+    """Sessions of AI coding agents, owned by the Jupyter server."""
+
+    name = "glue_jupyter"
+    description = "Run and steer AI coding agents (ACP) as Jupyter sessions"
+    version = __version__
+    load_other_extensions = True
+
+    session_manager_class = Type(
+        default_value="glue_jupyter.engine.SessionManager",
+        klass="glue_jupyter.engine.SessionManager",
+        help="The SessionManager class to use (swap it to customise the engine).",
+    ).tag(config=True)
+
+    db_path = Unicode(
+        "",
+        help="The SQLite database of sessions and transcripts. "
+        "Default: <jupyter data dir>/glue_jupyter/sessions.db.",
+    ).tag(config=True)
+
+    # Shadows JupyterApp.data_dir on purpose: this app's data lives in its own folder.
+    data_dir = Unicode(
+        help="Where agents keep their own state (e.g. the demo agent's history). "
+        "Default: <jupyter data dir>/glue_jupyter.",
+    ).tag(config=True)
+
+    root_dir = Unicode(
+        "",
+        help="Relative session cwds resolve against this directory. Default: the server's root_dir.",
+    ).tag(config=True)
+
+    max_active_sessions = Int(
+        4, help="At most this many sessions are active (starting, idle, running, interrupting)."
+    ).tag(config=True)
+
+    stop_grace_period = Float(
+        5.0, help="Seconds between SIGTERM and SIGKILL when an agent's process group is stopped."
+    ).tag(config=True)
+
+    interrupt_timeout = Float(
+        10.0, help="Seconds an agent has to honour a cancel before the turn is escalated."
+    ).tag(config=True)
+
+    start_timeout = Float(60.0, help="Seconds an agent has to start and answer ACP initialize.").tag(
+        config=True
+    )
+
+    permission_policy = Enum(
+        ["ask", "allow", "deny"],
+        default_value="ask",
+        help="Default answer to an agent's permission request: ask the user, allow, or deny.",
+    ).tag(config=True)
+
+    agents = Dict(
+        help='Extra agents or overrides of built-in ones: {name: {"argv": [...], "env": {...}, '
+        '"title": str, "install_hint": str, "trust_load_session": bool}}.',
+    ).tag(config=True)
+
+    stream_write_timeout = Float(
+        10.0,
+        help="Seconds a WebSocket write may wait on a client that stopped reading before the "
+        "socket is closed with code 4008 (the client reconnects from its last seq).",
+    ).tag(config=True)
+
+    @default("data_dir")
+    def _default_data_dir(self) -> str:
+        from ..engine.config import default_data_dir
+
+        return str(default_data_dir())
+
+    @default("root_dir")
+    def _default_root_dir(self) -> str:
+        return self.serverapp.root_dir if self.serverapp else ""
+
+    def engine_config(self):
+        from ..engine import EngineConfig
+
+        return EngineConfig(
+            db_path=Path(self.db_path).expanduser() if self.db_path else None,
+            data_dir=Path(self.data_dir).expanduser(),
+            root_dir=Path(self.root_dir or ".").expanduser(),
+            max_active_sessions=self.max_active_sessions,
+            stop_grace_period=self.stop_grace_period,
+            interrupt_timeout=self.interrupt_timeout,
+            start_timeout=self.start_timeout,
+            permission_policy=self.permission_policy,
+            agents=dict(self.agents),
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def initialize_settings(self) -> None:
+        self.session_manager = self.session_manager_class(self.engine_config())
+        self._opening: asyncio.Future | None = None
+        self._activity_task: asyncio.Task | None = None
+
+    def initialize_handlers(self) -> None:
+        rest = {"manager": self.session_manager, "ready": self.ready}
+        sockets = {**rest, "write_timeout": self.stream_write_timeout}
+        self.handlers.extend((route, handler, rest) for route, handler in handlers.routes)
+        self.handlers.extend((route, handler, sockets) for route, handler in stream.routes)
+
+    async def ready(self) -> None:
+        """Open the manager once, on the running loop. Handlers await this before use, because
+        the server's start hook does not run everywhere (e.g. under pytest-jupyter)."""
+        if self._opening is None:
+            self._opening = asyncio.ensure_future(self._open())
+        await asyncio.shield(self._opening)
+
+    async def _open(self) -> None:
+        await self.session_manager.open()
+        self._activity_task = asyncio.ensure_future(self._track_activity())
+        self.log.info("glue_jupyter: %s sessions db at %s", __version__, self.engine_config().db_path)
+
+    async def _start_jupyter_server_extension(self, serverapp) -> None:
+        await self.ready()
+
+    async def _track_activity(self) -> None:
+        """Every session change is activity: keeps the idle culler's clock fresh."""
+        times = self.serverapp.web_app.settings.setdefault("last_activity_times", {})
+        times[ACTIVITY_KEY] = utcnow()
+        async for _change in self.session_manager.watch():
+            times[ACTIVITY_KEY] = utcnow()
+
+    def current_activity(self):
+        """Running sessions, so `shutdown_no_activity` never shuts the server down mid-turn."""
+        if self._opening is None or not self._opening.done():
+            return None
+        return self.session_manager.current_activity() or None
+
+    async def stop_extension(self) -> None:
+        """End every agent process group; live sessions become stopped (resumable)."""
+        if self._opening is None:
+            return
+        with contextlib.suppress(Exception):
+            await self._opening
+        if self._activity_task is not None:
+            self._activity_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._activity_task
+        self.log.info("glue_jupyter: stopping every live session")
+        await self.session_manager.close()
+
+
+main = launch_new_instance = GlueApp.launch_instance

@@ -1,0 +1,227 @@
+"""REST handlers: each one checks the request's shape, calls the engine, writes JSON.
+
+Every verb is `@web.authenticated` + `@authorized` on AUTH_RESOURCE; engine errors become
+`{"message": …}` with the status the contract names (see errors.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from .errors import bad_request, glue_errors, message_of
+
+AUTH_RESOURCE = "glue"
+
+OPENAPI = Path(__file__).with_name("openapi.yaml")
+MAX_INT = 2**63 - 1  # SQLite's integers: anything larger is a bad request, not a crash
+
+# Body fields of each POST: name -> (accepted types, required).
+OPTIONAL_STR = (str, type(None))
+# cwd may be left out: the engine then uses the server's root directory.
+START_FIELDS = {"agent": ((str,), True), "cwd": (OPTIONAL_STR, False),
+                "title": (OPTIONAL_STR, False), "prompt": (OPTIONAL_STR, False)}
+CONTROL_FIELDS = {
+    "prompt": {"text": ((str,), True)},
+    "interrupt": {},
+    "pause": {},
+    "stop": {},
+    "resume": {"prompt": (OPTIONAL_STR, False)},
+}
+ANSWER_FIELDS = {"option_id": ((str,), True)}
+# Query parameters Jupyter itself reads on any request (credentials).
+AUTH_PARAMS = frozenset({"token", "_xsrf"})
+
+
+class GlueHandler(APIHandler):
+    """Base: the engine handed in as initialize kwargs, JSON errors, body checking."""
+
+    auth_resource = AUTH_RESOURCE
+    query_params: tuple[str, ...] = ()  # what this route reads from the query string
+
+    def initialize(self, manager, ready) -> None:
+        self.manager = manager
+        self.ready = ready
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        await self.ready()
+        if self.current_user:  # strangers get their 403 from @web.authenticated, not a 400
+            self.check_query()
+
+    def check_query(self) -> None:
+        """A misspelt parameter (`?after=5`) is an error, not silently the default."""
+        unknown = sorted(set(self.request.query_arguments) - set(self.query_params) - AUTH_PARAMS)
+        if unknown:
+            accepted = ", ".join(self.query_params) or "none"
+            raise bad_request(f"Unknown query parameter(s): {', '.join(unknown)}. Accepted: {accepted}.")
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        # Only {"message"}: never a traceback, whatever went wrong.
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        message = message_of(error, status_code, self._reason)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"message": message}))
+
+    def write_json(self, obj: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(obj))
+
+    def body(self, fields: dict[str, tuple[tuple[type, ...], bool]]) -> dict[str, Any]:
+        """The JSON object body, checked against `fields`; 400 naming what is wrong."""
+        raw = self.request.body.strip()
+        if not raw:
+            data: Any = {}
+        else:
+            try:
+                data = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError):
+                raise bad_request("The request body is not valid JSON.") from None
+        if not isinstance(data, dict):
+            raise bad_request("The request body must be a JSON object.")
+        unknown = sorted(set(data) - set(fields))
+        if unknown:
+            known = ", ".join(fields) or "none"
+            raise bad_request(f"Unknown field(s): {', '.join(unknown)}. Accepted: {known}.")
+        for name, (types, required) in fields.items():
+            if name not in data:
+                if required:
+                    raise bad_request(f"Missing field: {name}.")
+                continue
+            value = data[name]
+            if not isinstance(value, types) or isinstance(value, bool) and bool not in types:
+                wanted = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+                raise bad_request(f"Field {name} must be {wanted}.")
+        return data
+
+    def query(self, name: str) -> str | None:
+        return self.get_query_argument(name, None) or None
+
+    def count(self, name: str, minimum: int) -> int | None:
+        value = self.get_query_argument(name, None)
+        if value in (None, ""):
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            number = minimum - 1
+        if not minimum <= number <= MAX_INT:
+            raise bad_request(f"{name} must be an integer from {minimum} to {MAX_INT}, not {value!r}.")
+        return number
+
+
+class InfoHandler(GlueHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.write_json(self.manager.info())
+
+
+class AgentsHandler(GlueHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.write_json({"agents": self.manager.agents()})
+
+
+class SessionsHandler(GlueHandler):
+    query_params = ("state", "agent", "q", "sort")
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        with glue_errors():  # the engine checks state (comma-separated) and sort
+            sessions = self.manager.list_sessions(
+                state=self.query("state"), agent=self.query("agent"), q=self.query("q"),
+                sort=self.query("sort") or "activity",
+            )
+        self.write_json({"sessions": sessions})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        data = self.body(START_FIELDS)
+        with glue_errors():
+            session = await self.manager.start_session(**data)
+        self.write_json(session, status=201)
+
+
+class SessionHandler(GlueHandler):
+    @web.authenticated
+    @authorized
+    def get(self, session_id: str) -> None:
+        with glue_errors():
+            self.write_json(self.manager.get(session_id))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, session_id: str) -> None:
+        with glue_errors():
+            await self.manager.forget(session_id)
+        self.set_status(204)
+        self.finish()
+
+
+class ControlHandler(GlueHandler):
+    """prompt · interrupt · pause · stop · resume: one engine coroutine each."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, session_id: str, control: str) -> None:
+        data = self.body(CONTROL_FIELDS[control])
+        with glue_errors():
+            session = await getattr(self.manager, control)(session_id, **data)
+        self.write_json(session)
+
+
+class PermissionHandler(GlueHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, session_id: str, request_id: str) -> None:
+        data = self.body(ANSWER_FIELDS)
+        with glue_errors():
+            session = await self.manager.answer_permission(session_id, request_id, data["option_id"])
+        self.write_json(session)
+
+
+class EventsHandler(GlueHandler):
+    query_params = ("after_seq", "limit")
+
+    @web.authenticated
+    @authorized
+    def get(self, session_id: str) -> None:
+        after_seq = self.count("after_seq", 0) or 0
+        limit = self.count("limit", 1)
+        with glue_errors():
+            # last_seq first: events stored meanwhile are then never reported as missing.
+            last_seq = self.manager.get(session_id)["last_seq"]
+            events = self.manager.events(session_id, after_seq=after_seq, limit=limit)
+        if events:
+            last_seq = max(last_seq, events[-1]["seq"])
+        self.write_json({"events": events, "last_seq": last_seq})
+
+
+class OpenAPIHandler(GlueHandler):
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        self.set_header("Content-Type", "text/yaml")
+        self.finish(OPENAPI.read_bytes(), set_content_type="application/yaml")
+
+
+SESSION = r"/api/glue/sessions/(?P<session_id>[^/]+)"
+routes = [
+    (r"/api/glue/info", InfoHandler),
+    (r"/api/glue/agents", AgentsHandler),
+    (r"/api/glue/openapi.yaml", OpenAPIHandler),
+    (r"/api/glue/sessions", SessionsHandler),
+    (SESSION, SessionHandler),
+    (SESSION + r"/(?P<control>prompt|interrupt|pause|stop|resume)", ControlHandler),
+    (SESSION + r"/permissions/(?P<request_id>[^/]+)", PermissionHandler),
+    (SESSION + r"/events", EventsHandler),
+]

@@ -1,0 +1,152 @@
+"""WebSockets: one session's events (replay, then live) and every session's changes.
+
+Each socket owns one engine subscription and one pump task. The pump waits for each write to
+be flushed before taking the next batch, so nothing queues up in the server for a slow reader:
+its bounded engine queue overflows instead, or a write stalls past `write_timeout`, and the
+socket is closed with 4008 so the client reconnects from its last seq. Every socket has its own
+pump, so one stuck reader never delays the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized, ws_authenticated
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
+from tornado import web
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from ..engine import GlueError, SubscriberTooSlow
+from .errors import glue_errors
+from .handlers import AUTH_RESOURCE, MAX_INT
+
+TOO_SLOW = 4008
+
+
+class ReaderTooSlow(Exception):
+    """A write was not flushed within write_timeout: the client stopped reading."""
+
+
+class GlueSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
+    """Authenticated, authorized on AUTH_RESOURCE, origin-checked (WebSocketMixin) socket."""
+
+    auth_resource = AUTH_RESOURCE
+    pump: asyncio.Task | None = None
+    source: Any = None  # the engine subscription or watch this socket drains
+
+    def initialize(self, manager, ready, write_timeout: float) -> None:
+        self.manager = manager
+        self.ready = ready
+        self.write_timeout = write_timeout
+
+    def set_default_headers(self) -> None:
+        """JupyterHandler's headers (CSP etc.) make no sense on a websocket upgrade."""
+
+    def on_message(self, message: Any) -> None:
+        """Clients only listen; anything they send is ignored."""
+
+    async def send(self, message: dict) -> None:
+        """Write one message and wait until it is flushed to the socket."""
+        flushed = asyncio.ensure_future(self.write_message(json.dumps(message)))
+        done, _ = await asyncio.wait({flushed}, timeout=self.write_timeout)
+        if not done:
+            raise ReaderTooSlow
+        flushed.result()
+
+    def start(self, source, messages) -> None:
+        self.source = source
+        self.pump = asyncio.ensure_future(self._pump(messages))
+
+    async def _pump(self, messages) -> None:
+        try:
+            async for message in messages:
+                await self.send(message)
+            self.close(1000, "stream ended")
+        except WebSocketClosedError:
+            pass
+        except (ReaderTooSlow, SubscriberTooSlow):
+            self.log.warning("glue_jupyter: %s reads too slowly; closed with %s", self.request.path,
+                             TOO_SLOW)
+            self.close(TOO_SLOW, "too slow: reconnect from your last seq")
+        except GlueError as e:  # e.g. the session was forgotten meanwhile
+            self.close(1000, e.message[:120])
+        except Exception:
+            self.log.exception("glue_jupyter: stream %s failed", self.request.path)
+            self.close(1011, "internal error")
+        finally:
+            self.source.close()  # free the engine's queue now, not when the socket is gone
+
+    def on_close(self) -> None:
+        if self.pump is not None:
+            self.pump.cancel()
+
+
+class SessionStreamHandler(GlueSocket):
+    """`api/glue/sessions/{id}/stream?after_seq=N`: events after N, `live`, then live events."""
+
+    @ws_authenticated
+    @authorized
+    async def get(self, session_id: str) -> None:
+        await self.ready()
+        raw = self.get_query_argument("after_seq", "0") or "0"
+        if not (raw.isascii() and raw.isdigit() and int(raw) <= MAX_INT):
+            raise web.HTTPError(400, "after_seq must be an integer from 0 to %d, not %r", MAX_INT, raw)
+        self.after_seq = int(raw)
+        with glue_errors():
+            self.manager.get(session_id)  # 404 before the upgrade, not a socket that closes
+        await super().get(session_id)
+
+    def open(self, session_id: str) -> None:
+        super().open()
+        # Subscribing stores what is pending, so the session's last_seq is then exactly where
+        # the replay ends and live events begin.
+        subscription = self.manager.subscribe(session_id, self.after_seq)
+        replay_until = self.manager.get(session_id)["last_seq"]
+        self.start(subscription, self._messages(subscription, replay_until))
+
+    async def _messages(self, subscription, replay_until: int):
+        seq = self.after_seq
+        if seq >= replay_until:
+            yield {"type": "live", "last_seq": seq}
+        async for batch in subscription:
+            if batch and batch[0]["seq"] <= seq:  # a client that claimed seqs not yet stored
+                batch = [event for event in batch if event["seq"] > seq]
+            if not batch:
+                continue
+            yield {"type": "events", "events": batch}
+            if seq < replay_until <= batch[-1]["seq"]:
+                yield {"type": "live", "last_seq": batch[-1]["seq"]}
+            seq = batch[-1]["seq"]
+
+
+class GlobalStreamHandler(GlueSocket):
+    """`api/glue/stream`: a snapshot of every session, then each change."""
+
+    @ws_authenticated
+    @authorized
+    async def get(self) -> None:
+        await self.ready()
+        await super().get()
+
+    def open(self) -> None:
+        super().open()
+        # Watch before the snapshot: a change in between is sent twice, never lost.
+        watch = self.manager.watch()
+        self.start(watch, self._messages(watch, self.manager.list_sessions()))
+
+    async def _messages(self, watch, sessions: list):
+        yield {"type": "snapshot", "sessions": sessions}
+        async for change in watch:
+            yield change
+        # The engine ends a watch that overflowed (or when it closes): either way the client's
+        # move is to reconnect and take a fresh snapshot.
+        raise ReaderTooSlow
+
+
+routes = [
+    (r"/api/glue/sessions/(?P<session_id>[^/]+)/stream", SessionStreamHandler),
+    (r"/api/glue/stream", GlobalStreamHandler),
+]
