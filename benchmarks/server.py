@@ -27,7 +27,8 @@ import time
 import uuid
 from pathlib import Path
 
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+import httpx
+from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,6 +37,10 @@ from glue_jupyter.pytest_plugin import demo_argv, end_server, launch_server  # n
 
 CLIENT_COUNTS = (1, 10, 50)
 CLIENTS_PER_WORKER = 10
+
+
+def progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def ms(seconds: float) -> float:
@@ -48,48 +53,59 @@ def percentile(samples: list[float], q: float) -> float:
 
 
 class Api:
+    """Keep-alive HTTP, as a browser or a requests.Session talks to the server."""
+
     def __init__(self, server):
         self.server = server
-        self.http = AsyncHTTPClient(force_instance=True)
+        self.http = httpx.AsyncClient(headers=server.headers, timeout=120)
 
     async def __call__(self, method: str, *path: str, body=None) -> dict | None:
-        payload = json.dumps(body) if body is not None else (b"" if method == "POST" else None)
-        response = await self.http.fetch(self.server.api(*path), method=method, body=payload,
-                                          headers=self.server.headers, request_timeout=120)
-        return json.loads(response.body) if response.body else None
+        response = await self.http.request(method, self.server.api(*path),
+                                           content=json.dumps(body) if body is not None else b"")
+        response.raise_for_status()
+        return response.json() if response.content else None
 
-    async def wait_state(self, sid: str, state: str) -> None:
-        """Wait on the session's own stream (no polling) until it reaches `state`."""
-        session = await self("GET", "api/glue/sessions", sid)
-        if session["state"] == state:
-            return
-        url = self.server.api("api/glue/sessions", sid, "stream", after_seq=session["last_seq"])
+    async def wait_event(self, sid: str, after_seq: int, predicate) -> dict:
+        """Wait on the session's own stream (no polling) for an event after `after_seq`."""
+        if isinstance(predicate, str):
+            kind = predicate
+            predicate = lambda e: e["kind"] == kind  # noqa: E731
+        url = self.server.api("api/glue/sessions", sid, "stream", after_seq=after_seq)
         ws = await websocket_connect(HTTPRequest(url.replace("http", "ws", 1), headers=self.server.headers))
         try:
             while (raw := await ws.read_message()) is not None:
                 for event in json.loads(raw).get("events", []):
-                    if event["kind"] == "state" and event["data"]["state"] == state:
-                        return
-            raise RuntimeError(f"stream closed before {state}")
+                    if predicate(event):
+                        return event
+            raise RuntimeError(f"stream closed: {ws.close_code} {ws.close_reason}")
         finally:
             ws.close()
+
+    async def wait_state(self, sid: str, state: str) -> None:
+        session = await self("GET", "api/glue/sessions", sid)
+        if session["state"] != state:
+            await self.wait_event(sid, session["last_seq"],
+                                  lambda e: e["kind"] == "state" and e["data"]["state"] == state)
 
 
 # -- control latency ---------------------------------------------------------------------------
 
 
 async def http_controls(api: Api, rounds: int) -> dict:
+    """Interrupt a turn in full swing (its `sleep` tool running), and stop a running session."""
     interrupts, stops = [], []
     sid = (await api("POST", "api/glue/sessions", body={"agent": "demo"}))["id"]
     await api.wait_state(sid, "idle")
     for _ in range(rounds):
-        await api("POST", "api/glue/sessions", sid, "prompt", body={"text": "sleep"})
+        session = await api("POST", "api/glue/sessions", sid, "prompt", body={"text": "sleep"})
+        await api.wait_event(sid, session["last_seq"], "tool_call")
         t0 = time.perf_counter()
         reply = await api("POST", "api/glue/sessions", sid, "interrupt")
         interrupts.append(time.perf_counter() - t0)
         assert reply["state"] == "idle", reply
     for _ in range(rounds):
         s = await api("POST", "api/glue/sessions", body={"agent": "demo", "prompt": "sleep"})
+        await api.wait_event(s["id"], 0, "tool_call")
         t0 = time.perf_counter()
         reply = await api("POST", "api/glue/sessions", s["id"], "stop")
         stops.append(time.perf_counter() - t0)
@@ -99,22 +115,35 @@ async def http_controls(api: Api, rounds: int) -> dict:
 
 
 async def engine_controls(tmp: Path, rounds: int) -> dict:
+    """The same, on an embedded SessionManager: no HTTP, no Jupyter."""
     from glue_jupyter.engine import EngineConfig, SessionManager
 
     config = EngineConfig(db_path=tmp / "engine.db", data_dir=tmp, root_dir=tmp, max_active_sessions=50,
-                          agents={"demo": {"argv": demo_argv(tmp / "demo-agent")}})
+                          agents={"demo": {"argv": demo_argv(tmp / "demo-agent", pace=0.005)}})
     manager = SessionManager(config)
     await manager.open()
+
+    async def tool_started(sid: str, after_seq: int) -> None:
+        sub = manager.subscribe(sid, after_seq)
+        try:
+            async for batch in sub:
+                if any(e["kind"] == "tool_call" for e in batch):
+                    return
+        finally:
+            sub.close()
+
     interrupts, stops = [], []
     try:
         sid = (await manager.start_session("demo", str(tmp)))["id"]
         for _ in range(rounds):
-            await manager.prompt(sid, "sleep")
+            session = await manager.prompt(sid, "sleep")
+            await tool_started(sid, session["last_seq"])
             t0 = time.perf_counter()
             await manager.interrupt(sid)
             interrupts.append(time.perf_counter() - t0)
         for _ in range(rounds):
             s = await manager.start_session("demo", str(tmp), prompt="sleep")
+            await tool_started(s["id"], 0)
             t0 = time.perf_counter()
             await manager.stop(s["id"])
             stops.append(time.perf_counter() - t0)
@@ -207,7 +236,7 @@ async def fan_out(api: Api, clients: int, turns: int, prompt: str) -> dict:
         n = min(CLIENTS_PER_WORKER, clients - start)
         workers.append(await asyncio.create_subprocess_exec(
             sys.executable, __file__, "--worker", url, api.server.token, str(n), str(turns),
-            stdout=asyncio.subprocess.PIPE))
+            stdout=asyncio.subprocess.PIPE, limit=1 << 26))
     for proc in workers:  # every client is subscribed and live before the first prompt
         assert (await proc.stdout.readline()).strip() == b"live"
     t0 = time.perf_counter()
@@ -235,12 +264,19 @@ async def main(rounds: int, turns: int) -> None:
     server = await launch_server(tmp / "server", glue, extra_args=("--ServerApp.log_level=WARN",))
     api = Api(server)
     try:
+        progress("controls over HTTP…")
         http = await http_controls(api, rounds)
+        progress("controls in the engine…")
         engine = await engine_controls(tmp / "engine", rounds)
+        progress("kernel interrupt…")
         kernel = await kernel_interrupts(api, rounds)
-        fans = [await fan_out(api, n, turns, "hello") for n in CLIENT_COUNTS]
-        floods = [await fan_out(api, n, 2, "flood") for n in CLIENT_COUNTS]
+        fans, floods = [], []
+        for n in CLIENT_COUNTS:
+            progress(f"fan-out to {n}…")
+            fans.append(await fan_out(api, n, turns, "hello"))
+            floods.append(await fan_out(api, n, 2, "flood"))
     finally:
+        await api.http.aclose()
         await end_server(server)
 
     print(f"\ncontrol latency (median of {rounds})      HTTP        engine      HTTP overhead")

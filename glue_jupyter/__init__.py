@@ -7,6 +7,10 @@ the engine, the ACP driver and the server extension are imported only where they
 __version__ = "0.1.0"
 
 
+def _jupyter_labextension_paths():
+    return [{"src": "labextension", "dest": "glue-jupyter"}]
+
+
 def _jupyter_server_extension_points():
     return [{"module": "glue_jupyter.server.app", "app": _glue_app()}]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import hypothesis
+import hypothesis.errors
 import pytest
 import schemathesis
 import yaml
@@ -54,6 +55,9 @@ async def test_property_based_requests_against_the_live_server(spec, glue_api, g
     await glue_api.control(stopped, "stop")
     real_ids = [idle, stopped]
 
+    # The test sends the credentials itself: generated cases must not "drop" them and then
+    # count the (authenticated) answer as a schema-violating request accepted.
+    spec = {**spec, "security": []}
     schema = schemathesis.openapi.from_dict(spec)
     base_url = f"http://127.0.0.1:{jp_http_port}{jp_base_url.rstrip('/')}"
     headers = {"Authorization": f"token {glue_server.identity_provider.token}"}
@@ -76,6 +80,8 @@ async def test_property_based_requests_against_the_live_server(spec, glue_api, g
 
         try:
             run()
+        except hypothesis.errors.Unsatisfiable:
+            pass  # nothing to make invalid (no parameters, no body): nothing to test negatively
         except (Exception, BaseExceptionGroup) as e:  # collect every failure, report them all
             failures.append(f"{operation.method.upper()} {operation.path} [{mode.value}]: {e}")
 

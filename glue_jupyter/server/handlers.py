@@ -100,7 +100,8 @@ class GlueHandler(APIHandler):
         return data
 
     def query(self, name: str) -> str | None:
-        return self.get_query_argument(name, None) or None
+        # strip=False: tornado would strip a control character to "", silently "any".
+        return self.get_query_argument(name, None, strip=False) or None
 
     def count(self, name: str, minimum: int) -> int | None:
         value = self.get_query_argument(name, None)

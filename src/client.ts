@@ -1,0 +1,312 @@
+/**
+ * The glue_jupyter HTTP/WebSocket API (docs/contract.md), over a pluggable transport.
+ *
+ * Framework-free so the notebook widget bundle can use it without @jupyterlab:
+ * the lab extension plugs in a transport built on ServerConnection (api.ts), the
+ * widget one built on the page's own PageConfig and XSRF cookie (widget/transport.ts).
+ */
+import type { IAgent, IEvent, IServerInfo, ISession, SessionState } from './types';
+
+export interface IRequestInit {
+  method?: 'GET' | 'POST' | 'DELETE';
+  body?: unknown;
+}
+
+/** How requests reach the server. Paths are relative to the server's base URL. */
+export interface ITransport {
+  request(path: string, init?: IRequestInit): Promise<Response>;
+  websocket(path: string): WebSocket;
+}
+
+/** An error answered by the server, carrying its plain-words message. */
+export class GlueRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number
+  ) {
+    super(message);
+    this.name = 'GlueRequestError';
+  }
+}
+
+export interface IListParams {
+  state?: SessionState | '';
+  agent?: string;
+  q?: string;
+  sort?: string;
+}
+
+export interface ICreateSession {
+  agent: string;
+  cwd: string;
+  title?: string;
+  prompt?: string;
+}
+
+function query(params: Record<string, string | number | undefined | null>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === '') {
+      continue;
+    }
+    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.length ? `?${parts.join('&')}` : '';
+}
+
+export class GlueAPI {
+  constructor(readonly transport: ITransport) {}
+
+  private async call<T>(path: string, init?: IRequestInit): Promise<T> {
+    let response: Response;
+    try {
+      response = await this.transport.request(path, init);
+    } catch (err) {
+      throw new GlueRequestError(
+        `Could not reach the Jupyter server: ${(err as Error).message ?? err}`,
+        0
+      );
+    }
+    if (response.status === 204) {
+      return undefined as unknown as T;
+    }
+    const text = await response.text();
+    let body: any = undefined;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+    }
+    if (!response.ok) {
+      const message =
+        (body && typeof body.message === 'string' && body.message) ||
+        (response.status === 404
+          ? `Not found: ${path}`
+          : `The server answered ${response.status} ${response.statusText}`);
+      throw new GlueRequestError(message, response.status);
+    }
+    return body as T;
+  }
+
+  info(): Promise<IServerInfo> {
+    return this.call('api/glue/info');
+  }
+
+  async agents(): Promise<IAgent[]> {
+    return (await this.call<{ agents: IAgent[] }>('api/glue/agents')).agents;
+  }
+
+  async listSessions(params: IListParams = {}): Promise<ISession[]> {
+    const q = query({ ...params });
+    return (await this.call<{ sessions: ISession[] }>(`api/glue/sessions${q}`)).sessions;
+  }
+
+  createSession(body: ICreateSession): Promise<ISession> {
+    return this.call('api/glue/sessions', { method: 'POST', body });
+  }
+
+  getSession(id: string): Promise<ISession> {
+    return this.call(`api/glue/sessions/${id}`);
+  }
+
+  forget(id: string): Promise<void> {
+    return this.call(`api/glue/sessions/${id}`, { method: 'DELETE' });
+  }
+
+  prompt(id: string, text: string): Promise<ISession> {
+    return this.call(`api/glue/sessions/${id}/prompt`, { method: 'POST', body: { text } });
+  }
+
+  interrupt(id: string): Promise<ISession> {
+    return this.call(`api/glue/sessions/${id}/interrupt`, { method: 'POST', body: {} });
+  }
+
+  pause(id: string): Promise<ISession> {
+    return this.call(`api/glue/sessions/${id}/pause`, { method: 'POST', body: {} });
+  }
+
+  stop(id: string): Promise<ISession> {
+    return this.call(`api/glue/sessions/${id}/stop`, { method: 'POST', body: {} });
+  }
+
+  resume(id: string, prompt?: string): Promise<ISession> {
+    const body = prompt ? { prompt } : {};
+    return this.call(`api/glue/sessions/${id}/resume`, { method: 'POST', body });
+  }
+
+  answerPermission(id: string, requestId: string, optionId: string): Promise<ISession> {
+    return this.call(`api/glue/sessions/${id}/permissions/${encodeURIComponent(requestId)}`, {
+      method: 'POST',
+      body: { option_id: optionId }
+    });
+  }
+
+  async events(
+    id: string,
+    afterSeq = 0,
+    limit?: number
+  ): Promise<{ events: IEvent[]; last_seq: number }> {
+    return this.call(`api/glue/sessions/${id}/events${query({ after_seq: afterSeq, limit })}`);
+  }
+
+  /** Follow one session's events from `afterSeq`, reconnecting from the last seen seq. */
+  sessionStream(id: string, afterSeq: number, handlers: ISessionStreamHandlers): ReconnectingStream {
+    let lastSeq = afterSeq;
+    return new ReconnectingStream(
+      () => this.transport.websocket(`api/glue/sessions/${id}/stream${query({ after_seq: lastSeq })}`),
+      msg => {
+        if (msg.type === 'events' && Array.isArray(msg.events)) {
+          const fresh = (msg.events as IEvent[]).filter(e => e.seq > lastSeq);
+          if (fresh.length) {
+            lastSeq = fresh[fresh.length - 1].seq;
+            handlers.events(fresh);
+          }
+        } else if (msg.type === 'live') {
+          handlers.live?.(msg.last_seq);
+        }
+      },
+      handlers.status
+    );
+  }
+
+  /** Follow every session: a snapshot on each (re)connect, then changes. */
+  sessionsStream(handlers: ISessionsStreamHandlers): ReconnectingStream {
+    return new ReconnectingStream(
+      () => this.transport.websocket('api/glue/stream'),
+      msg => {
+        if (msg.type === 'snapshot') {
+          handlers.snapshot(msg.sessions as ISession[]);
+        } else if (msg.type === 'session') {
+          handlers.session(msg.session as ISession);
+        } else if (msg.type === 'forgotten') {
+          handlers.forgotten(msg.id as string);
+        }
+      },
+      handlers.status
+    );
+  }
+}
+
+export type StreamStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface ISessionStreamHandlers {
+  events(events: IEvent[]): void;
+  live?(lastSeq: number): void;
+  status?(status: StreamStatus): void;
+}
+
+export interface ISessionsStreamHandlers {
+  snapshot(sessions: ISession[]): void;
+  session(session: ISession): void;
+  forgotten(id: string): void;
+  status?(status: StreamStatus): void;
+}
+
+/**
+ * A WebSocket that reconnects with exponential backoff (0.5 s doubling to 30 s, with
+ * jitter) until closed. The factory is called on every attempt so it can resume from
+ * the last sequence number it saw.
+ */
+export class ReconnectingStream {
+  private ws: WebSocket | null = null;
+  private closed = false;
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly factory: () => WebSocket,
+    private readonly onMessage: (msg: any) => void,
+    private readonly onStatus?: (status: StreamStatus) => void,
+    private readonly maxDelay = 30000
+  ) {
+    this.connect();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Reconnect now (e.g. the page came back online), skipping the remaining backoff. */
+  reconnectNow(): void {
+    if (this.closed) {
+      return;
+    }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (!this.ws) {
+      this.connect();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.ws) {
+      const ws = this.ws;
+      this.ws = null;
+      ws.onclose = null;
+      ws.onmessage = null;
+      ws.onerror = null;
+      ws.close();
+    }
+    this.onStatus?.('closed');
+  }
+
+  private connect(): void {
+    if (this.closed) {
+      return;
+    }
+    this.onStatus?.(this.attempt ? 'reconnecting' : 'connecting');
+    let ws: WebSocket;
+    try {
+      ws = this.factory();
+    } catch {
+      this.schedule();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      this.attempt = 0;
+      this.onStatus?.('open');
+    };
+    ws.onmessage = ev => {
+      let msg: any;
+      try {
+        msg = JSON.parse(typeof ev.data === 'string' ? ev.data : String(ev.data));
+      } catch {
+        return;
+      }
+      this.onMessage(msg);
+    };
+    ws.onerror = () => {
+      /* onclose follows */
+    };
+    ws.onclose = () => {
+      if (this.ws === ws) {
+        this.ws = null;
+      }
+      this.schedule();
+    };
+  }
+
+  private schedule(): void {
+    if (this.closed) {
+      return;
+    }
+    const base = Math.min(this.maxDelay, 500 * 2 ** this.attempt);
+    this.attempt += 1;
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.onStatus?.('reconnecting');
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, delay);
+  }
+}

@@ -1,0 +1,676 @@
+/**
+ * Typed models, framework-free (shared with the notebook widget bundle).
+ *
+ * TranscriptModel folds a session's append-only event log (docs/contract.md) into
+ * display items, updating items in place (tool_call_update, permission_answer, plan)
+ * and reporting exactly which items were added or changed so renderers can work
+ * incrementally.
+ */
+import type { GlueAPI, ReconnectingStream, StreamStatus } from './client';
+import type { IEvent, IPermissionOption, IPlanEntry, ISession, ToolContent } from './types';
+
+export * from './types';
+
+/** A minimal typed event emitter (no framework). */
+export class Emitter<T> {
+  private listeners = new Set<(value: T) => void>();
+
+  connect(fn: (value: T) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  emit(value: T): void {
+    for (const fn of Array.from(this.listeners)) {
+      try {
+        fn(value);
+      } catch (err) {
+        console.error('glue_jupyter: listener failed', err);
+      }
+    }
+  }
+
+  clear(): void {
+    this.listeners.clear();
+  }
+}
+
+interface IItemBase {
+  /** Position in the transcript; stable for the item's life. */
+  index: number;
+  /** Bumped on every in-place change. */
+  version: number;
+  turn: number | null;
+  /** Timestamp of the first event folded into this item. */
+  ts: number;
+}
+
+export interface IUserItem extends IItemBase {
+  type: 'user';
+  text: string;
+}
+
+export interface IMessageItem extends IItemBase {
+  type: 'message';
+  /** Chunks as they arrived; joined lazily (cheap appends for long streams). */
+  chunks: string[];
+  length: number;
+}
+
+export interface IThoughtItem extends IItemBase {
+  type: 'thought';
+  chunks: string[];
+  length: number;
+}
+
+export interface IToolItem extends IItemBase {
+  type: 'tool';
+  toolCallId: string;
+  title: string;
+  kind: string;
+  status: string;
+  content: ToolContent[];
+  locations: { path: string; line?: number | null }[];
+  rawInput: unknown;
+  rawOutput: unknown;
+}
+
+export interface IPlanItem extends IItemBase {
+  type: 'plan';
+  entries: IPlanEntry[];
+}
+
+export interface IPermissionItem extends IItemBase {
+  type: 'permission';
+  requestId: string;
+  toolTitle: string;
+  toolKind: string;
+  options: IPermissionOption[];
+  /** null while waiting; then the answer. */
+  answer: { outcome: 'selected' | 'cancelled' | string; optionId?: string; optionName?: string } | null;
+}
+
+export interface ITurnEndItem extends IItemBase {
+  type: 'turn_end';
+  stopReason: string;
+  files: string[];
+  /** Seconds from turn_start to turn_end, when both are known. */
+  duration: number | null;
+}
+
+export interface ILineItem extends IItemBase {
+  type: 'line';
+  /** notice | resume | exit | start | info */
+  variant: string;
+  level: 'info' | 'warning' | 'error';
+  text: string;
+  /** Extra lines shown in a preformatted block (stderr tails). */
+  detail?: string[];
+}
+
+export type TranscriptItem =
+  | IUserItem
+  | IMessageItem
+  | IThoughtItem
+  | IToolItem
+  | IPlanItem
+  | IPermissionItem
+  | ITurnEndItem
+  | ILineItem;
+
+export interface ITranscriptChange {
+  added: TranscriptItem[];
+  updated: TranscriptItem[];
+  /** True when the model was reset (all items replaced). */
+  reset: boolean;
+}
+
+/** Joined text of a message or thought item (memoised per version). */
+const textCache = new WeakMap<IMessageItem | IThoughtItem, { version: number; text: string }>();
+export function itemText(item: IMessageItem | IThoughtItem): string {
+  const cached = textCache.get(item);
+  if (cached && cached.version === item.version) {
+    return cached.text;
+  }
+  const text = item.chunks.join('');
+  // Collapse the chunk list so later joins stay cheap.
+  item.chunks = [text];
+  textCache.set(item, { version: item.version, text });
+  return text;
+}
+
+export class TranscriptModel {
+  readonly changed = new Emitter<ITranscriptChange>();
+  /** Title changes announced by session_info events. */
+  readonly titleChanged = new Emitter<string>();
+
+  private _items: TranscriptItem[] = [];
+  private _lastSeq = 0;
+  private tools = new Map<string, IToolItem>();
+  private permissions = new Map<string, IPermissionItem>();
+  private turnStarts = new Map<number, number>();
+  private filesByTurn = new Map<number, Set<string>>();
+  private pending: ITranscriptChange | null = null;
+
+  get items(): readonly TranscriptItem[] {
+    return this._items;
+  }
+
+  get lastSeq(): number {
+    return this._lastSeq;
+  }
+
+  /** Permission requests still waiting for an answer. */
+  get openPermissions(): IPermissionItem[] {
+    return Array.from(this.permissions.values()).filter(p => !p.answer);
+  }
+
+  /** When the turn in progress started (epoch seconds), or null when none is. */
+  currentTurnStart(): number | null {
+    const last = this.lastTurnNumber();
+    if (last === null) {
+      return null;
+    }
+    return this.turnStarts.get(last) ?? null;
+  }
+
+  private openTurn: number | null = null;
+  private _lastResumeVia: string | null = null;
+
+  /** How the session last resumed, per its own log (null if it never did). */
+  get lastResumeVia(): string | null {
+    return this._lastResumeVia;
+  }
+
+  private lastTurnNumber(): number | null {
+    return this.openTurn;
+  }
+
+  reset(): void {
+    this._items = [];
+    this._lastSeq = 0;
+    this.tools.clear();
+    this.permissions.clear();
+    this.turnStarts.clear();
+    this.filesByTurn.clear();
+    this.openTurn = null;
+    this._lastResumeVia = null;
+    this.changed.emit({ added: [], updated: [], reset: true });
+  }
+
+  /** Fold a batch of events (in seq order); duplicates and old events are ignored. */
+  apply(events: IEvent[]): void {
+    const change: ITranscriptChange = { added: [], updated: [], reset: false };
+    this.pending = change;
+    try {
+      for (const ev of events) {
+        if (ev.seq <= this._lastSeq) {
+          continue;
+        }
+        this._lastSeq = ev.seq;
+        this.fold(ev);
+      }
+    } finally {
+      this.pending = null;
+    }
+    // An item both added and updated in one batch is reported once, as added.
+    const added = new Set(change.added);
+    const updated = Array.from(new Set(change.updated)).filter(i => !added.has(i));
+    if (change.added.length || updated.length) {
+      this.changed.emit({ added: change.added, updated, reset: false });
+    }
+  }
+
+  private add<T extends TranscriptItem>(item: Omit<T, 'index' | 'version'>): T {
+    const full = { ...item, index: this._items.length, version: 0 } as T;
+    this._items.push(full);
+    this.pending?.added.push(full);
+    return full;
+  }
+
+  private touch(item: TranscriptItem): void {
+    item.version += 1;
+    this.pending?.updated.push(item);
+  }
+
+  private last(): TranscriptItem | undefined {
+    return this._items[this._items.length - 1];
+  }
+
+  private fold(ev: IEvent): void {
+    const d = ev.data ?? {};
+    const turn = ev.turn ?? null;
+    switch (ev.kind) {
+      case 'user_message':
+        this.add<IUserItem>({ type: 'user', turn, ts: ev.ts, text: String(d.text ?? '') });
+        break;
+      case 'agent_message_chunk':
+      case 'agent_thought_chunk': {
+        const type = ev.kind === 'agent_message_chunk' ? 'message' : 'thought';
+        const text = String(d.text ?? '');
+        const last = this.last();
+        if (last && last.type === type && last.turn === turn) {
+          last.chunks.push(text);
+          last.length += text.length;
+          this.touch(last);
+        } else {
+          this.add<IMessageItem | IThoughtItem>({
+            type,
+            turn,
+            ts: ev.ts,
+            chunks: [text],
+            length: text.length
+          } as any);
+        }
+        break;
+      }
+      case 'tool_call': {
+        const id = String(d.tool_call_id ?? '');
+        const existing = this.tools.get(id);
+        if (existing) {
+          this.updateTool(existing, d);
+          break;
+        }
+        const item = this.add<IToolItem>({
+          type: 'tool',
+          turn,
+          ts: ev.ts,
+          toolCallId: id,
+          title: String(d.title ?? 'Tool call'),
+          kind: String(d.kind ?? 'other'),
+          status: String(d.status ?? 'pending'),
+          content: Array.isArray(d.content) ? d.content : [],
+          locations: Array.isArray(d.locations) ? d.locations : [],
+          rawInput: d.raw_input,
+          rawOutput: d.raw_output
+        });
+        this.tools.set(id, item);
+        this.noteFiles(turn, item);
+        break;
+      }
+      case 'tool_call_update': {
+        const id = String(d.tool_call_id ?? '');
+        let item = this.tools.get(id);
+        if (!item) {
+          // An update for a call we never saw: show it anyway.
+          item = this.add<IToolItem>({
+            type: 'tool',
+            turn,
+            ts: ev.ts,
+            toolCallId: id,
+            title: String(d.title ?? 'Tool call'),
+            kind: String(d.kind ?? 'other'),
+            status: String(d.status ?? 'pending'),
+            content: [],
+            locations: [],
+            rawInput: undefined,
+            rawOutput: undefined
+          });
+          this.tools.set(id, item);
+        }
+        this.updateTool(item, d);
+        this.noteFiles(turn, item);
+        break;
+      }
+      case 'plan': {
+        const entries: IPlanEntry[] = Array.isArray(d.entries) ? d.entries : [];
+        // The whole plan, replacing the previous one of the same turn in place.
+        let plan: IPlanItem | undefined;
+        for (let i = this._items.length - 1; i >= 0; i--) {
+          const it = this._items[i];
+          if (it.turn !== turn) {
+            break;
+          }
+          if (it.type === 'plan') {
+            plan = it;
+            break;
+          }
+        }
+        if (plan) {
+          plan.entries = entries;
+          this.touch(plan);
+        } else {
+          this.add<IPlanItem>({ type: 'plan', turn, ts: ev.ts, entries });
+        }
+        break;
+      }
+      case 'permission_request': {
+        const tc = d.tool_call ?? {};
+        const item = this.add<IPermissionItem>({
+          type: 'permission',
+          turn,
+          ts: ev.ts,
+          requestId: String(d.request_id ?? ''),
+          toolTitle: String(tc.title ?? 'A tool call'),
+          toolKind: String(tc.kind ?? ''),
+          options: Array.isArray(d.options) ? d.options : [],
+          answer: null
+        });
+        this.permissions.set(item.requestId, item);
+        break;
+      }
+      case 'permission_answer': {
+        const item = this.permissions.get(String(d.request_id ?? ''));
+        if (item) {
+          const opt = item.options.find(o => o.option_id === d.option_id);
+          item.answer = {
+            outcome: String(d.outcome ?? 'selected'),
+            optionId: d.option_id,
+            optionName: opt?.name
+          };
+          this.touch(item);
+        }
+        break;
+      }
+      case 'turn_start': {
+        const t = Number(d.turn ?? turn);
+        this.turnStarts.set(t, ev.ts);
+        this.openTurn = t;
+        break;
+      }
+      case 'turn_end': {
+        const t = Number(d.turn ?? turn);
+        const start = this.turnStarts.get(t);
+        const files: string[] = Array.isArray(d.files) ? d.files.map(String) : [];
+        this.openTurn = null;
+        // Tool calls left unfinished by a turn that did not end normally will not finish.
+        const reason = String(d.stop_reason ?? 'end_turn');
+        if (reason !== 'end_turn') {
+          for (const tool of this.tools.values()) {
+            if (tool.turn === t && (tool.status === 'pending' || tool.status === 'in_progress')) {
+              tool.status = 'cancelled';
+              this.touch(tool);
+            }
+          }
+        }
+        // Requests still open when a turn ends were withdrawn (e.g. by an interrupt).
+        for (const p of this.permissions.values()) {
+          if (!p.answer && p.turn === t) {
+            p.answer = { outcome: 'cancelled' };
+            this.touch(p);
+          }
+        }
+        this.add<ITurnEndItem>({
+          type: 'turn_end',
+          turn: t,
+          ts: ev.ts,
+          stopReason: String(d.stop_reason ?? 'end_turn'),
+          files,
+          duration: start !== undefined ? Math.max(0, ev.ts - start) : null
+        });
+        break;
+      }
+      case 'resume': {
+        const via = String(d.via ?? '');
+        this._lastResumeVia = via;
+        const how: Record<string, string> = {
+          thaw: 'Resumed: thawed the paused process',
+          native: 'Resumed: the agent re-attached to its own session',
+          seeded: 'Resumed: a new agent process, seeded with the earlier transcript'
+        };
+        this.add<ILineItem>({
+          type: 'line',
+          turn,
+          ts: ev.ts,
+          variant: 'resume',
+          level: 'info',
+          text: (how[via] ?? `Resumed (${via})`) + (d.detail ? ` — ${d.detail}` : '')
+        });
+        break;
+      }
+      case 'process_exit': {
+        const code = d.code;
+        const signal = d.signal;
+        const abnormal = (code !== 0 && code !== null && code !== undefined) || !!signal;
+        this.add<ILineItem>({
+          type: 'line',
+          turn,
+          ts: ev.ts,
+          variant: 'exit',
+          level: abnormal ? 'warning' : 'info',
+          text:
+            'Agent process exited' +
+            (code !== null && code !== undefined ? ` with code ${code}` : '') +
+            (signal ? ` (${signal})` : '')
+        });
+        break;
+      }
+      case 'stderr': {
+        const lines: string[] = Array.isArray(d.lines) ? d.lines.map(String) : [];
+        this.add<ILineItem>({
+          type: 'line',
+          turn,
+          ts: ev.ts,
+          variant: 'stderr',
+          level: 'error',
+          text: 'Agent stderr (last lines)',
+          detail: lines
+        });
+        break;
+      }
+      case 'notice': {
+        const level = ['info', 'warning', 'error'].includes(d.level) ? d.level : 'info';
+        this.add<ILineItem>({
+          type: 'line',
+          turn,
+          ts: ev.ts,
+          variant: 'notice',
+          level,
+          text: String(d.text ?? '')
+        });
+        break;
+      }
+      case 'state': {
+        if (d.state === 'failed') {
+          this.add<ILineItem>({
+            type: 'line',
+            turn,
+            ts: ev.ts,
+            variant: 'state',
+            level: 'error',
+            text: 'The session failed: the agent ended on its own.'
+          });
+        } else if (d.state === 'stopped') {
+          this.add<ILineItem>({
+            type: 'line',
+            turn,
+            ts: ev.ts,
+            variant: 'state',
+            level: 'info',
+            text: 'Session stopped.'
+          });
+        } else if (d.state === 'paused') {
+          this.add<ILineItem>({
+            type: 'line',
+            turn,
+            ts: ev.ts,
+            variant: 'state',
+            level: 'info',
+            text: 'Session paused.'
+          });
+        }
+        break;
+      }
+      case 'session_info':
+        if (typeof d.title === 'string' && d.title) {
+          this.titleChanged.emit(d.title);
+        }
+        break;
+      default:
+        // process_start and unknown kinds are not shown.
+        break;
+    }
+  }
+
+  private updateTool(item: IToolItem, d: any): void {
+    if (d.title !== undefined && d.title !== null) {
+      item.title = String(d.title);
+    }
+    if (d.kind !== undefined && d.kind !== null) {
+      item.kind = String(d.kind);
+    }
+    if (d.status !== undefined && d.status !== null) {
+      item.status = String(d.status);
+    }
+    if (Array.isArray(d.content)) {
+      item.content = d.content;
+    }
+    if (Array.isArray(d.locations)) {
+      item.locations = d.locations;
+    }
+    if (d.raw_input !== undefined) {
+      item.rawInput = d.raw_input;
+    }
+    if (d.raw_output !== undefined) {
+      item.rawOutput = d.raw_output;
+    }
+    this.touch(item);
+  }
+
+  private noteFiles(turn: number | null, item: IToolItem): void {
+    if (turn === null) {
+      return;
+    }
+    let set = this.filesByTurn.get(turn);
+    if (!set) {
+      set = new Set();
+      this.filesByTurn.set(turn, set);
+    }
+    for (const c of item.content) {
+      if (c.type === 'diff' && (c as any).path) {
+        set.add(String((c as any).path));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Sessions: the live list every surface shows.
+// ---------------------------------------------------------------------------
+
+
+export type SessionsChange =
+  | { type: 'reset' }
+  | { type: 'session'; session: ISession; previous: ISession | undefined }
+  | { type: 'forgotten'; id: string };
+
+/** The order states are listed in when sorting by status: what needs attention first. */
+export const STATE_ORDER: Record<string, number> = {
+  running: 0,
+  interrupting: 1,
+  starting: 2,
+  idle: 3,
+  paused: 4,
+  stopping: 5,
+  failed: 6,
+  stopped: 7
+};
+
+export type SortKey = 'activity' | 'status' | 'agent' | 'folder';
+export type GroupKey = 'none' | 'folder' | 'agent';
+
+export function sortSessions(sessions: ISession[], key: SortKey): ISession[] {
+  const byActivity = (a: ISession, b: ISession) => b.updated_at - a.updated_at;
+  const cmp: Record<SortKey, (a: ISession, b: ISession) => number> = {
+    activity: byActivity,
+    status: (a, b) => (STATE_ORDER[a.state] ?? 9) - (STATE_ORDER[b.state] ?? 9) || byActivity(a, b),
+    agent: (a, b) => a.agent.localeCompare(b.agent) || byActivity(a, b),
+    folder: (a, b) => a.cwd.localeCompare(b.cwd) || byActivity(a, b)
+  };
+  return sessions.slice().sort(cmp[key]);
+}
+
+/** Whether `a` is an older copy of the same session than `b` (by its log, then its clock). */
+export function isOlder(a: ISession, b: ISession): boolean {
+  if (a.last_seq !== b.last_seq) {
+    return a.last_seq < b.last_seq;
+  }
+  return a.updated_at < b.updated_at;
+}
+
+/** The sessions list, kept live from `api/glue/stream` (snapshot, then changes). */
+export class SessionsModel {
+  readonly changed = new Emitter<SessionsChange>();
+  readonly statusChanged = new Emitter<StreamStatus>();
+  private readonly _sessions = new Map<string, ISession>();
+  private stream: ReconnectingStream | null = null;
+  private _status: StreamStatus = 'connecting';
+  private _loaded = false;
+
+  constructor(readonly api: GlueAPI) {}
+
+  get sessions(): ISession[] {
+    return Array.from(this._sessions.values());
+  }
+
+  get size(): number {
+    return this._sessions.size;
+  }
+
+  get status(): StreamStatus {
+    return this._status;
+  }
+
+  /** True once the first snapshot arrived. */
+  get loaded(): boolean {
+    return this._loaded;
+  }
+
+  get(id: string): ISession | undefined {
+    return this._sessions.get(id);
+  }
+
+  start(): void {
+    if (this.stream) {
+      return;
+    }
+    this.stream = this.api.sessionsStream({
+      snapshot: sessions => {
+        this._sessions.clear();
+        for (const s of sessions) {
+          this._sessions.set(s.id, s);
+        }
+        this._loaded = true;
+        this.changed.emit({ type: 'reset' });
+      },
+      session: s => this.set(s),
+      forgotten: id => {
+        if (this._sessions.delete(id)) {
+          this.changed.emit({ type: 'forgotten', id });
+        }
+      },
+      status: status => {
+        this._status = status;
+        this.statusChanged.emit(status);
+      }
+    });
+  }
+
+  reconnect(): void {
+    this.stream?.reconnectNow();
+  }
+
+  /** Record a session answered by a request (the stream will confirm it). */
+  set(s: ISession): void {
+    const previous = this._sessions.get(s.id);
+    // The same object coming back (a view echoing what the list gave it) is no change.
+    if (previous === s || (previous && isOlder(s, previous))) {
+      return;
+    }
+    this._sessions.set(s.id, s);
+    this.changed.emit({ type: 'session', session: s, previous });
+  }
+
+  remove(id: string): void {
+    if (this._sessions.delete(id)) {
+      this.changed.emit({ type: 'forgotten', id });
+    }
+  }
+
+  dispose(): void {
+    this.stream?.close();
+    this.stream = null;
+    this.changed.clear();
+    this.statusChanged.clear();
+  }
+}

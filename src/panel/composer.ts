@@ -1,0 +1,194 @@
+/**
+ * The "New session" composer of the side panel: agent (installed first; the others say
+ * how to install them), folder (the file browser's current folder by default), title and
+ * a first message.
+ */
+import { GlueAPI, ICreateSession } from '../client';
+import { h } from '../transcript/dom';
+import type { IAgent, ISession } from '../types';
+
+export interface INewSessionFormOptions {
+  api: GlueAPI;
+  /** The folder to start in by default (relative to the server root; '' is the root). */
+  defaultFolder: () => string;
+  onCreated: (session: ISession) => void;
+  onCancel: () => void;
+}
+
+export class NewSessionForm {
+  readonly node: HTMLFormElement;
+  private readonly agentSelect: HTMLSelectElement;
+  private readonly agentHint: HTMLElement;
+  private readonly folderInput: HTMLInputElement;
+  private readonly titleInput: HTMLInputElement;
+  private readonly promptInput: HTMLTextAreaElement;
+  private readonly startBtn: HTMLButtonElement;
+  private readonly errorEl: HTMLElement;
+  private agents: IAgent[] = [];
+  private folderTouched = false;
+  private busy = false;
+
+  constructor(private readonly opts: INewSessionFormOptions) {
+    this.agentSelect = h('select', { class: 'jp-GlueNew-agent', name: 'agent', 'aria-label': 'Agent' });
+    this.agentSelect.addEventListener('change', () => this.update());
+    this.agentHint = h('div', { class: 'jp-GlueNew-hint' });
+    this.folderInput = h('input', {
+      class: 'jp-GlueNew-folder',
+      name: 'cwd',
+      type: 'text',
+      placeholder: '/ (the server root)',
+      'aria-label': 'Folder',
+      spellcheck: 'false'
+    });
+    this.folderInput.addEventListener('input', () => (this.folderTouched = true));
+    this.titleInput = h('input', {
+      class: 'jp-GlueNew-title',
+      name: 'title',
+      type: 'text',
+      placeholder: 'Title (optional)',
+      'aria-label': 'Title'
+    });
+    this.promptInput = h('textarea', {
+      class: 'jp-GlueNew-prompt',
+      name: 'prompt',
+      rows: 3,
+      placeholder: 'First message (optional) — Enter to start',
+      'aria-label': 'First message'
+    });
+    this.promptInput.addEventListener('keydown', ev => {
+      if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        void this.submit();
+      }
+    });
+    this.startBtn = h('button', { type: 'submit', class: 'jp-GlueButton jp-mod-accept jp-GlueNew-start' });
+    this.startBtn.textContent = 'Start';
+    const cancel = h('button', { type: 'button', class: 'jp-GlueButton jp-GlueNew-cancel' });
+    cancel.textContent = 'Cancel';
+    cancel.addEventListener('click', () => this.opts.onCancel());
+    this.errorEl = h('div', { class: 'jp-GlueError', role: 'alert' });
+    this.errorEl.style.display = 'none';
+    this.node = h(
+      'form',
+      { class: 'jp-GlueNew', 'aria-label': 'New session' },
+      h('div', { class: 'jp-GlueNew-heading', text: 'New session' }),
+      h('label', { class: 'jp-GlueNew-field' }, h('span', { text: 'Agent' }), this.agentSelect),
+      this.agentHint,
+      h('label', { class: 'jp-GlueNew-field' }, h('span', { text: 'Folder' }), this.folderInput),
+      h('label', { class: 'jp-GlueNew-field' }, h('span', { text: 'Title' }), this.titleInput),
+      this.promptInput,
+      this.errorEl,
+      h('div', { class: 'jp-GlueNew-buttons' }, cancel, this.startBtn)
+    );
+    this.node.addEventListener('submit', ev => {
+      ev.preventDefault();
+      void this.submit();
+    });
+    this.node.addEventListener('keydown', ev => {
+      if (ev.key === 'Escape') {
+        this.opts.onCancel();
+      }
+    });
+  }
+
+  /** Called each time the form is shown. */
+  async open(): Promise<void> {
+    this.errorEl.style.display = 'none';
+    if (!this.folderTouched) {
+      this.folderInput.value = this.opts.defaultFolder();
+    }
+    await this.loadAgents();
+    this.promptInput.focus();
+  }
+
+  /** Follow the file browser while the user has not typed a folder. */
+  folderChanged(): void {
+    if (!this.folderTouched) {
+      this.folderInput.value = this.opts.defaultFolder();
+    }
+  }
+
+  private async loadAgents(): Promise<void> {
+    let agents: IAgent[];
+    try {
+      agents = await this.opts.api.agents();
+    } catch (err) {
+      this.showError(`Could not list agents: ${(err as Error).message}`);
+      return;
+    }
+    // Installed first, then by name (stable otherwise: the server's order).
+    this.agents = agents
+      .map((a, i) => ({ a, i }))
+      .sort((x, y) => Number(y.a.installed) - Number(x.a.installed) || x.i - y.i)
+      .map(x => x.a);
+    const previous = this.agentSelect.value;
+    this.agentSelect.textContent = '';
+    for (const a of this.agents) {
+      const label = (a.title || a.name) + (a.installed ? '' : ' (not installed)');
+      this.agentSelect.appendChild(h('option', { value: a.name, text: label }));
+    }
+    const keep = this.agents.find(a => a.name === previous && a.installed);
+    const first = keep ?? this.agents.find(a => a.installed) ?? this.agents[0];
+    if (first) {
+      this.agentSelect.value = first.name;
+    }
+    this.update();
+  }
+
+  private selected(): IAgent | undefined {
+    return this.agents.find(a => a.name === this.agentSelect.value);
+  }
+
+  private update(): void {
+    const agent = this.selected();
+    if (agent && !agent.installed) {
+      this.agentHint.textContent = agent.install_hint
+        ? `Not installed. To install: ${agent.install_hint}`
+        : 'Not installed on the server.';
+      this.agentHint.style.display = '';
+    } else {
+      this.agentHint.textContent = '';
+      this.agentHint.style.display = 'none';
+    }
+    this.startBtn.disabled = this.busy || !agent || !agent.installed;
+  }
+
+  private showError(message: string): void {
+    this.errorEl.textContent = message;
+    this.errorEl.style.display = '';
+  }
+
+  async submit(): Promise<void> {
+    const agent = this.selected();
+    if (this.busy || !agent || !agent.installed) {
+      return;
+    }
+    this.busy = true;
+    this.update();
+    this.errorEl.style.display = 'none';
+    const body: ICreateSession = {
+      agent: agent.name,
+      cwd: this.folderInput.value.trim().replace(/^\/+/, '') || '.'
+    };
+    const title = this.titleInput.value.trim();
+    const prompt = this.promptInput.value.trim();
+    if (title) {
+      body.title = title;
+    }
+    if (prompt) {
+      body.prompt = prompt;
+    }
+    try {
+      const s = await this.opts.api.createSession(body);
+      this.titleInput.value = '';
+      this.promptInput.value = '';
+      this.folderTouched = false;
+      this.opts.onCreated(s);
+    } catch (err) {
+      this.showError((err as Error).message);
+    } finally {
+      this.busy = false;
+      this.update();
+    }
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The shapes of docs/contract.md, typed. Framework-free: shared by the JupyterLab
+ * extension and the notebook widget bundle.
+ */
+
+export type SessionState =
+  | 'starting'
+  | 'idle'
+  | 'running'
+  | 'interrupting'
+  | 'paused'
+  | 'stopping'
+  | 'stopped'
+  | 'failed';
+
+export const SESSION_STATES: SessionState[] = [
+  'starting',
+  'idle',
+  'running',
+  'interrupting',
+  'paused',
+  'stopping',
+  'stopped',
+  'failed'
+];
+
+export type ResumedVia = 'thaw' | 'native' | 'seeded';
+
+export interface ISession {
+  id: string;
+  title: string;
+  agent: string;
+  cwd: string;
+  state: SessionState;
+  created_at: number;
+  updated_at: number;
+  paused_since: number | null;
+  last_seq: number;
+  exit_code: number | null;
+  resumed_via: ResumedVia | null;
+  agent_session_id?: string | null;
+  pending_permissions: number;
+  turns: number;
+  error: string | null;
+}
+
+export interface IAgent {
+  name: string;
+  title?: string;
+  installed: boolean;
+  install_hint?: string | null;
+  argv?: string[];
+  capabilities?: Record<string, unknown>;
+}
+
+export interface IServerInfo {
+  version: string;
+  active: number;
+  limit: number;
+}
+
+export type EventKind =
+  | 'user_message'
+  | 'agent_message_chunk'
+  | 'agent_thought_chunk'
+  | 'tool_call'
+  | 'tool_call_update'
+  | 'plan'
+  | 'permission_request'
+  | 'permission_answer'
+  | 'turn_start'
+  | 'turn_end'
+  | 'state'
+  | 'resume'
+  | 'process_start'
+  | 'process_exit'
+  | 'stderr'
+  | 'notice'
+  | 'session_info';
+
+export interface IEvent {
+  seq: number;
+  session_id: string;
+  ts: number;
+  kind: EventKind | string;
+  turn: number | null;
+  data: any;
+}
+
+export type ToolContent =
+  | { type: 'text'; text: string }
+  | { type: 'diff'; path: string; old_text: string | null; new_text: string }
+  | { type: 'terminal'; terminal_id: string }
+  | { type: string; [key: string]: any };
+
+export interface IPlanEntry {
+  content: string;
+  priority?: string;
+  status: 'pending' | 'in_progress' | 'completed' | string;
+}
+
+export interface IPermissionOption {
+  option_id: string;
+  name: string;
+  kind: 'allow_once' | 'allow_always' | 'reject_once' | 'reject_always' | string;
+}
+
+/** A control a user can apply to a session. */
+export type Control = 'interrupt' | 'pause' | 'stop' | 'resume';
+
+/** The controls each state allows (DESIGN.md, "The lifecycle, exactly"). */
+const ALLOWED: Record<Control, SessionState[]> = {
+  interrupt: ['running'],
+  pause: ['idle', 'running'],
+  stop: ['starting', 'idle', 'running', 'interrupting', 'paused'],
+  resume: ['paused', 'stopped', 'failed']
+};
+
+export function canControl(state: SessionState | undefined, control: Control): boolean {
+  return !!state && ALLOWED[control].includes(state);
+}
+
+/** What sending a message does in a given state: prompt, resume with it, or nothing. */
+export function sendAction(state: SessionState | undefined): 'prompt' | 'resume' | null {
+  switch (state) {
+    case 'idle':
+      return 'prompt';
+    case 'paused':
+    case 'stopped':
+    case 'failed':
+      return 'resume';
+    default:
+      return null;
+  }
+}
+
+/** Whether a session's agent process is (or is about to be) alive. */
+export function isLive(state: SessionState): boolean {
+  return ['starting', 'idle', 'running', 'interrupting', 'stopping'].includes(state);
+}
+
+export function stateLabel(state: SessionState): string {
+  return state.charAt(0).toUpperCase() + state.slice(1);
+}

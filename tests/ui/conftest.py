@@ -1,0 +1,328 @@
+"""Browser tests: a real `jupyter lab` in a subprocess, driven by headless Debian Chromium.
+
+General fixtures, reused by every browser test (the side panel's, the notebook widget's):
+
+- ``lab_server`` (session): a running JupyterLab with glue_jupyter, on a free port, a token,
+  a temporary root dir and data dir, the demo agent at a fast pace. Has ``url``, ``token``,
+  ``root_dir``, ``api(method, path, body)``, ``lab_url(path)``.
+- ``browser`` (session): Playwright's Chromium at /usr/bin/chromium (never downloaded).
+- ``page`` (function): a fresh browser context and page, already authenticated against
+  ``lab_server``; its screenshot is saved to test-artifacts/ when the test fails.
+- ``open_lab(page)``: load JupyterLab (a clean workspace) and wait until it is usable.
+- ``artifacts``: the test-artifacts/ directory (gitignored) for screenshots.
+- ``set_theme(page, "JupyterLab Dark")``: switch the theme and wait until it applies.
+
+Waits are on what a user sees (Playwright locators and expect), never on fixed sleeps;
+the only polling is the server's HTTP readiness probe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("GLUE_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEMO_PACE = 0.05
+SERVER_START_TIMEOUT = 90.0
+UI_TIMEOUT_MS = 20_000
+
+try:  # Playwright is a test dependency; without it (or without chromium) skip, don't error.
+    from playwright.sync_api import Browser, Page, expect, sync_playwright
+    expect.set_options(timeout=20_000)
+except ImportError:  # pragma: no cover
+    sync_playwright = None
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    reason = None
+    if sync_playwright is None:
+        reason = "the playwright package is not installed"
+    elif not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.ui)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "ui: browser test against a real jupyter lab")
+
+
+# The browser tests drive a subprocess server from synchronous Playwright, whose own event
+# loop must not meet pytest-jupyter's autouse loop/cleanup fixtures (in-process server only).
+@pytest.fixture
+def jp_asyncio_loop():
+    yield None
+
+
+@pytest.fixture
+def jp_server_cleanup():
+    yield
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LabServer:
+    url: str  # base URL, ends with "/"
+    token: str
+    root_dir: Path
+    data_dir: Path
+    db_path: Path
+    log_path: Path
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    def lab_url(self, path: str = "lab") -> str:
+        sep = "&" if "?" in path else "?"
+        return f"{self.url}{path.lstrip('/')}{sep}token={self.token}"
+
+    def api(self, method: str, path: str, body: Any = None, expect: int | None = None) -> Any:
+        """Call the server's REST API (token in the Authorization header)."""
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(f"{self.url}{path.lstrip('/')}", data=data, method=method)
+        req.add_header("Authorization", f"token {self.token}")
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                status, text = resp.status, resp.read().decode()
+        except urllib.error.HTTPError as err:
+            status, text = err.code, err.read().decode()
+        if expect is not None and status != expect:
+            raise AssertionError(f"{method} {path}: expected {expect}, got {status}: {text}")
+        return json.loads(text) if text else None
+
+    def sessions(self, **params: str) -> list[dict]:
+        q = "&".join(f"{k}={urllib.request.quote(v)}" for k, v in params.items())
+        return self.api("GET", f"api/glue/sessions{'?' + q if q else ''}", expect=200)["sessions"]
+
+    def wait_session(self, session_id: str, predicate: Callable[[dict], bool], timeout: float = 30):
+        """Poll one session through the API (for setup/teardown only; tests wait on the UI)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            s = self.api("GET", f"api/glue/sessions/{session_id}", expect=200)
+            if predicate(s):
+                return s
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"session {session_id} never matched; last: {s}")
+            time.sleep(0.1)
+
+    def stop_all(self) -> None:
+        """Free every concurrency slot (between tests)."""
+        for s in self.sessions():
+            if s["state"] in ("starting", "idle", "running", "interrupting", "paused"):
+                self.api("POST", f"api/glue/sessions/{s['id']}/stop", {})
+
+
+def write_server_config(path: Path, root: Path, data: Path, db: Path, extra: str = "") -> None:
+    agents = {
+        "demo": {
+            "argv": [sys.executable, "-m", "glue_jupyter.agents.demo", "--pace", str(DEMO_PACE),
+                     "--state-dir", str(data / "demo-agent")],
+            "env": {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))},
+        },
+        "missing-agent": {
+            "argv": ["/nonexistent/glue-test-agent"],
+            "title": "Missing agent",
+            "install_hint": "pip install missing-agent",
+        },
+    }
+    path.write_text(
+        "c = get_config()  # noqa\n"
+        f"c.ServerApp.root_dir = {str(root)!r}\n"
+        "c.ServerApp.open_browser = False\n"
+        "c.ServerApp.allow_root = True  # CI runs as root\n"
+        "c.ServerApp.jpserver_extensions = {'glue_jupyter': True}\n"
+        "c.LabApp.expose_app_in_browser = True\n"
+        "c.LabApp.check_for_updates_class = 'jupyterlab.NeverCheckForUpdate'\n"
+        "c.LabApp.news_url = None\n"
+        f"c.GlueApp.db_path = {str(db)!r}\n"
+        f"c.GlueApp.data_dir = {str(data)!r}\n"
+        "c.GlueApp.max_active_sessions = 12\n"
+        "c.GlueApp.stop_grace_period = 2.0\n"
+        f"c.GlueApp.agents = {agents!r}\n" + extra
+    )
+
+
+def start_lab(tmp: Path, *, extra_config: str = "", prepare: Callable[[Path], None] | None = None) -> LabServer:
+    """Start `jupyter lab` and wait for its HTTP readiness. `prepare(db_path)` runs first."""
+    root = tmp / "root"
+    data = tmp / "data"
+    conf = tmp / "config"
+    runtime = tmp / "runtime"
+    for d in (root, data, conf, runtime):
+        d.mkdir(parents=True, exist_ok=True)
+    # No announcement or news toasts over the UI under test.
+    (conf / "labconfig").mkdir(exist_ok=True)
+    (conf / "labconfig" / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
+    db = data / "sessions.db"
+    if prepare:
+        prepare(db)
+    config_file = conf / "glue_test_config.py"
+    write_server_config(config_file, root, data, db, extra_config)
+    port = free_port()
+    token = secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(conf),
+        "JUPYTER_DATA_DIR": str(data / "jupyter"),
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    log_path = tmp / "jupyter-lab.log"
+    argv = [
+        sys.executable, "-m", "jupyterlab",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.open_browser=False",
+        f"--config={config_file}",
+    ]
+    log = open(log_path, "w")
+    proc = subprocess.Popen(argv, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    server = LabServer(url=f"http://127.0.0.1:{port}/", token=token, root_dir=root,
+                       data_dir=data, db_path=db, log_path=log_path, process=proc)
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while True:  # readiness probe
+        if proc.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+        try:
+            info = server.api("GET", "api/glue/info")
+            if info and "version" in info:
+                break
+        except (urllib.error.URLError, ConnectionError, OSError, json.JSONDecodeError):
+            pass
+        if time.monotonic() > deadline:
+            stop_lab(server)
+            raise TimeoutError(f"jupyter lab did not answer in time:\n{log_path.read_text()[-4000:]}")
+        time.sleep(0.2)
+    return server
+
+
+def stop_lab(server: LabServer) -> None:
+    proc = server.process
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory) -> LabServer:
+    server = start_lab(tmp_path_factory.mktemp("lab"))
+    yield server
+    stop_lab(server)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+@pytest.fixture
+def page(browser, lab_server, artifacts, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, device_scale_factor=1)
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    pg.on("console", lambda msg: msg.type in ("error", "warning") and errors.append(f"console.{msg.type}: {msg.text}"))
+    pg.glue_errors = errors  # type: ignore[attr-defined]
+    yield pg
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        try:
+            pg.screenshot(path=str(artifacts / f"FAILED-{request.node.name}.png"))
+            (artifacts / f"FAILED-{request.node.name}.log").write_text("\n".join(errors))
+        except Exception:  # noqa: BLE001 - best effort
+            pass
+    context.close()
+    ours = [e for e in errors if e.startswith("pageerror") or "glue_jupyter" in e]
+    assert not ours, f"the page reported errors: {ours}"
+
+
+@pytest.fixture
+def open_lab(lab_server):
+    """Return a function that loads JupyterLab in a page with a clean workspace."""
+
+    def _open(pg: "Page", path: str = "lab?reset") -> "Page":
+        pg.goto(lab_server.lab_url(path))
+        expect(pg.locator("#jp-main-dock-panel")).to_be_visible(timeout=60_000)
+        # The app is ready when the launcher or a document shows in the main area.
+        pg.wait_for_function("() => window.jupyterapp && window.jupyterapp.started !== undefined")
+        pg.evaluate("() => window.jupyterapp.started")
+        return pg
+
+    return _open
+
+
+@pytest.fixture
+def set_theme():
+    """Return a function switching JupyterLab's theme ('JupyterLab Light' / 'JupyterLab Dark')."""
+
+    def _set(pg: "Page", theme: str) -> None:
+        pg.evaluate(
+            "(theme) => window.jupyterapp.commands.execute('apputils:change-theme', {theme})", theme
+        )
+        light = "true" if "Light" in theme else "false"
+        expect(pg.locator("body")).to_have_attribute("data-jp-theme-light", light)
+        expect(pg.locator("body")).to_have_attribute("data-jp-theme-name", theme)
+
+    return _set
