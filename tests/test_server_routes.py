@@ -190,3 +190,11 @@ async def test_malformed_controls_and_queries_are_400(glue_api):
     for params in ({"sort": "colour"}, {"state": "asleep"}):
         status, reply = await glue_api.request("GET", "sessions", params=params)
         assert status == 400, (params, reply)
+
+
+async def test_query_parameters_typos_refused_cache_buster_accepted(glue_api):
+    status, reply = await glue_api.request("GET", "sessions", params={"stat": "idle"})
+    assert status == 400 and "Unknown query parameter(s): stat" in reply["message"]
+    # JupyterLab's ServerConnection appends ?<timestamp> to every GET.
+    status, reply = await glue_api.request("GET", "sessions", params={"1764000000000": ""})
+    assert status == 200 and reply == {"sessions": []}

@@ -52,11 +52,15 @@ class OrderedStdioTransport:
         self._writer = writer
         self._sink = sink
         self._closed = False
+        self.prompt_on_wire = asyncio.Event()
+        self.prompt_on_wire.set()
 
     async def send(self, message: dict[str, Any]) -> None:
         if self._closed or self._writer.is_closing():
             raise ConnectionError("agent connection closed")
         self._writer.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+        if message.get("method") == "session/prompt":
+            self.prompt_on_wire.set()
         await self._writer.drain()
 
     async def receive(self) -> dict[str, Any] | None:
@@ -181,12 +185,20 @@ class AcpDriver:
     async def resume_session(self, session_id: str, cwd: str) -> None:
         await self.conn.resume_session(session_id=session_id, cwd=cwd, mcp_servers=[])
 
+    def prompt_soon(self) -> None:
+        """Call synchronously before scheduling `prompt`: a cancel then waits for it."""
+        self.transport.prompt_on_wire.clear()
+
     async def prompt(self, session_id: str, texts: list[str]) -> str:
         blocks = [TextContentBlock(type="text", text=t) for t in texts]
         response = await self.conn.prompt(session_id=session_id, prompt=blocks)
         return str(getattr(response.stop_reason, "value", response.stop_reason))
 
     async def cancel(self, session_id: str) -> None:
+        # A cancel overtaking its own prompt on the wire would cancel nothing: the prompt
+        # request is written by a task that may not have run yet when an interrupt arrives.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.transport.prompt_on_wire.wait(), 5)
         with contextlib.suppress(Exception):
             await self.conn.cancel(session_id=session_id)
 

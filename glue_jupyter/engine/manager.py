@@ -174,6 +174,8 @@ class SessionManager:
                             prompt: str | None = None) -> dict:
         spec = self._spec(agent)
         folder = self._folder(cwd)
+        if prompt is not None:
+            prompt = _text(prompt)
         self._claim_slot()
         now = time.time()
         row = {

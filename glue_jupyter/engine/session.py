@@ -220,6 +220,7 @@ class Session:
         texts = [self._seed, text] if self._seed else [text]
         self._seed = None
         self._set_state(State.RUNNING)
+        self.driver.prompt_soon()
         turn.task = asyncio.ensure_future(self._run_turn(turn, texts))
 
     async def _run_turn(self, turn: Turn, texts: list[str]) -> None:

@@ -130,7 +130,8 @@ class GlueApp(ExtensionApp):
     async def _open(self) -> None:
         await self.session_manager.open()
         self._activity_task = asyncio.ensure_future(self._track_activity())
-        self.log.info("glue_jupyter: %s sessions db at %s", __version__, self.engine_config().db_path)
+        self.log.info("glue_jupyter: %s sessions db at %s", __version__,
+                      self.session_manager.config.db_path)
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:
         await self.ready()

@@ -55,8 +55,15 @@ class GlueHandler(APIHandler):
             self.check_query()
 
     def check_query(self) -> None:
-        """A misspelt parameter (`?after=5`) is an error, not silently the default."""
-        unknown = sorted(set(self.request.query_arguments) - set(self.query_params) - AUTH_PARAMS)
+        """A misspelt parameter (`?after=5`) is an error, not silently the default.
+
+        A bare number is let through: JupyterLab's ServerConnection appends `?<timestamp>` to
+        GET requests as a cache buster, and every lab extension calling us goes through it.
+        """
+        unknown = sorted(
+            name for name in set(self.request.query_arguments) - set(self.query_params) - AUTH_PARAMS
+            if not name.isdigit()
+        )
         if unknown:
             accepted = ", ".join(self.query_params) or "none"
             raise bad_request(f"Unknown query parameter(s): {', '.join(unknown)}. Accepted: {accepted}.")
@@ -211,7 +218,6 @@ class OpenAPIHandler(GlueHandler):
     @web.authenticated
     @authorized
     def get(self) -> None:
-        self.set_header("Content-Type", "text/yaml")
         self.finish(OPENAPI.read_bytes(), set_content_type="application/yaml")
 
 

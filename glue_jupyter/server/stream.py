@@ -68,8 +68,8 @@ class GlueSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
         except WebSocketClosedError:
             pass
         except (ReaderTooSlow, SubscriberTooSlow):
-            self.log.warning("glue_jupyter: %s reads too slowly; closed with %s", self.request.path,
-                             TOO_SLOW)
+            self.log.warning("glue_jupyter: %s fell behind (reads too slowly); closed with %s",
+                             self.request.path, TOO_SLOW)
             self.close(TOO_SLOW, "too slow: reconnect from your last seq")
         except GlueError as e:  # e.g. the session was forgotten meanwhile
             self.close(1000, e.message[:120])

@@ -301,3 +301,21 @@ async def test_events_json_matches_events(manager, wait, workdir):
     events = manager.events(session["id"])
     assert [json.loads(e) for e in manager.events_json(session["id"])] == events
     assert [json.loads(e) for e in manager.events_json(session["id"], after_seq=3, limit=2)] == events[3:5]
+
+
+async def test_interrupt_right_after_prompt_cancels_without_escalation(open_manager, make_waiter, workdir):
+    manager = await open_manager(interrupt_timeout=30)
+    session = await manager.start_session("demo", str(workdir))
+    await manager.prompt(session["id"], "explain")
+    after = await manager.interrupt(session["id"])  # the cancel must not overtake the prompt
+    assert after["state"] == "idle"
+    events = manager.events(session["id"])
+    assert [e["data"]["stop_reason"] for e in events if e["kind"] == "turn_end"] == ["cancelled"]
+    assert not [e for e in events if e["kind"] == "notice"]
+    assert [e["kind"] for e in events].count("process_start") == 1
+
+
+async def test_blank_first_prompt_is_refused(manager, workdir):
+    with pytest.raises(InvalidRequest):
+        await manager.start_session("demo", str(workdir), prompt="   ")
+    assert manager.list_sessions() == []
