@@ -5,7 +5,7 @@
  * the lab extension plugs in a transport built on ServerConnection (api.ts), the
  * widget one built on the page's own PageConfig and XSRF cookie (widget/transport.ts).
  */
-import type { IAgent, IEvent, IServerInfo, ISession, SessionState } from './types';
+import type { Control, IAgent, IEvent, IServerInfo, ISession, SessionState } from './types';
 
 export interface IRequestInit {
   method?: 'GET' | 'POST' | 'DELETE';
@@ -120,15 +120,22 @@ export class GlueAPI {
   }
 
   interrupt(id: string): Promise<ISession> {
-    return this.call(`api/glue/sessions/${id}/interrupt`, { method: 'POST', body: {} });
+    return this.control(id, 'interrupt');
   }
 
   pause(id: string): Promise<ISession> {
-    return this.call(`api/glue/sessions/${id}/pause`, { method: 'POST', body: {} });
+    return this.control(id, 'pause');
   }
 
   stop(id: string): Promise<ISession> {
-    return this.call(`api/glue/sessions/${id}/stop`, { method: 'POST', body: {} });
+    return this.control(id, 'stop');
+  }
+
+  /** One of the four lifecycle controls, by name (resume without a message). */
+  control(id: string, control: Control): Promise<ISession> {
+    return control === 'resume'
+      ? this.resume(id)
+      : this.call(`api/glue/sessions/${id}/${control}`, { method: 'POST', body: {} });
   }
 
   resume(id: string, prompt?: string): Promise<ISession> {

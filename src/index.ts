@@ -201,15 +201,7 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
         return;
       }
       try {
-        const s =
-          control === 'interrupt'
-            ? await api.interrupt(id)
-            : control === 'pause'
-              ? await api.pause(id)
-              : control === 'stop'
-                ? await api.stop(id)
-                : await api.resume(id);
-        model.set(s);
+        model.set(await api.control(id, control));
       } catch (err) {
         Notification.error((err as Error).message, { autoClose: 8000 });
       }

@@ -461,33 +461,9 @@ export class TranscriptModel {
         break;
       }
       case 'state': {
-        if (d.state === 'failed') {
-          this.add<ILineItem>({
-            type: 'line',
-            turn,
-            ts: ev.ts,
-            variant: 'state',
-            level: 'error',
-            text: 'The session failed: the agent ended on its own.'
-          });
-        } else if (d.state === 'stopped') {
-          this.add<ILineItem>({
-            type: 'line',
-            turn,
-            ts: ev.ts,
-            variant: 'state',
-            level: 'info',
-            text: 'Session stopped.'
-          });
-        } else if (d.state === 'paused') {
-          this.add<ILineItem>({
-            type: 'line',
-            turn,
-            ts: ev.ts,
-            variant: 'state',
-            level: 'info',
-            text: 'Session paused.'
-          });
+        const line = STATE_LINES[String(d.state)];
+        if (line) {
+          this.add<ILineItem>({ type: 'line', turn, ts: ev.ts, variant: 'state', ...line });
         }
         break;
       }
@@ -581,6 +557,13 @@ export function sortSessions(sessions: ISession[], key: SortKey): ISession[] {
 }
 
 /** Whether `a` is an older copy of the same session than `b` (by its log, then its clock). */
+/** The states that get a line of their own in the transcript. */
+const STATE_LINES: Record<string, { level: 'info' | 'error'; text: string }> = {
+  failed: { level: 'error', text: 'The session failed: the agent ended on its own.' },
+  stopped: { level: 'info', text: 'Session stopped.' },
+  paused: { level: 'info', text: 'Session paused.' }
+};
+
 export function isOlder(a: ISession, b: ISession): boolean {
   if (a.last_seq !== b.last_seq) {
     return a.last_seq < b.last_seq;

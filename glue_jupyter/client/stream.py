@@ -103,19 +103,12 @@ def follow(client, session_id: str, after_seq: int = 0) -> Follower:
     return Follower(client, session_id, after_seq)
 
 
-def wait_for_state(client, session_id: str, states, timeout: float | None = None) -> dict:
-    """Block until the session is in one of ``states``; returns the session.
-
-    Event driven: reads the state now, then follows the stream from that point, so a change
-    in between is replayed rather than missed.
-    """
+def _first_event(client, session_id: str, after_seq: int, matches, timeout: float | None) -> dict | None:
+    """The first event after ``after_seq`` that ``matches``, replay then live; None if the
+    stream ended (closed by the timeout, or lost) before one came."""
     import threading
 
-    states = {states} if isinstance(states, str) else set(states)
-    session = client.get(session_id)
-    if session["state"] in states:
-        return session
-    follower = client.follow(session_id, session["last_seq"])
+    follower = client.follow(session_id, after_seq)
     timer = threading.Timer(timeout, follower.close) if timeout else None
     if timer:
         timer.daemon = True
@@ -123,17 +116,33 @@ def wait_for_state(client, session_id: str, states, timeout: float | None = None
     try:
         for msg in follower:
             for ev in msg.get("events", ()):
-                if ev["kind"] == "state" and ev["data"].get("state") in states:
-                    return client.get(session_id)
+                if matches(ev):
+                    return ev
     finally:
         if timer:
             timer.cancel()
         follower.close()
+    return None
+
+
+def wait_for_state(client, session_id: str, states, timeout: float | None = None) -> dict:
+    """Block until the session is in one of ``states``; returns the session.
+
+    Event driven: reads the state now, then follows the stream from that point, so a change
+    in between is replayed rather than missed.
+    """
+    states = {states} if isinstance(states, str) else set(states)
+    session = client.get(session_id)
+    if session["state"] in states:
+        return session
+    reached = _first_event(client, session_id, session["last_seq"],
+                           lambda ev: ev["kind"] == "state" and ev["data"].get("state") in states, timeout)
+    if reached is not None:
+        return client.get(session_id)
     raise ServerError(
         f"session {session_id} did not reach {'/'.join(sorted(states))} within {timeout:g} s"
         if timeout else f"lost the event stream of session {session_id}"
     )
-
 
 
 SETTLED = ("idle", "paused", "stopped", "failed")
@@ -164,20 +173,7 @@ def follow_until_settled(client, session_id: str, after_seq: int = 0):
 
 def wait_for_event(client, session_id: str, kind: str, after_seq: int = 0, timeout: float | None = None) -> dict:
     """The first event of ``kind`` after ``after_seq``: from the log if it is there, else live."""
-    import threading
-
-    follower = client.follow(session_id, after_seq)
-    timer = threading.Timer(timeout, follower.close) if timeout else None
-    if timer:
-        timer.daemon = True
-        timer.start()
-    try:
-        for msg in follower:
-            for ev in msg.get("events", ()):
-                if ev["kind"] == kind:
-                    return ev
-    finally:
-        if timer:
-            timer.cancel()
-        follower.close()
+    event = _first_event(client, session_id, after_seq, lambda ev: ev["kind"] == kind, timeout)
+    if event is not None:
+        return event
     raise ServerError(f"no {kind} event in session {session_id}" + (f" within {timeout:g} s" if timeout else ""))

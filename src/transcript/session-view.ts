@@ -267,17 +267,7 @@ export class SessionView {
     this.clearError();
     this.updateControls();
     try {
-      const api = this.opts.api;
-      const id = this.opts.sessionId;
-      const s =
-        control === 'interrupt'
-          ? await api.interrupt(id)
-          : control === 'pause'
-            ? await api.pause(id)
-            : control === 'stop'
-              ? await api.stop(id)
-              : await api.resume(id);
-      this.updateSession(s);
+      this.updateSession(await this.opts.api.control(this.opts.sessionId, control));
     } catch (err) {
       this.showError((err as Error).message);
     } finally {
