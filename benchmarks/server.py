@@ -179,10 +179,11 @@ async def kernel_interrupts(api: Api, rounds: int) -> float:
         await until(lambda m: m["msg_type"] == "execute_reply" and m["parent_header"].get("msg_id") == msg_id)
         samples = []
         for _ in range(rounds):
-            msg_id, text = request("import time; time.sleep(60)")
+            msg_id, text = request("import time; print('sleeping', flush=True); time.sleep(60)")
             await ws.write_message(text)
-            await until(lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] == "busy"
-                        and m["parent_header"].get("msg_id") == msg_id)
+            # "busy" comes before the cell runs; a SIGINT then lands outside time.sleep and
+            # flatters the kernel. The printed line says the cell is really in the sleep.
+            await until(lambda m: m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == msg_id)
             t0 = time.perf_counter()
             await api("POST", "api/kernels", kernel["id"], "interrupt")
             await until(lambda m: m["msg_type"] == "execute_reply" and m["parent_header"].get("msg_id") == msg_id)
