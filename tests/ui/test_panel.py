@@ -5,6 +5,7 @@ Each test reads as a user story; waits are on what the user sees.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -323,3 +324,19 @@ def test_screenshots_light_and_dark(page, lab_server, open_lab, artifacts, set_t
         page.screenshot(path=str(artifacts / f"session-permission-{name}.png"))
     set_theme(page, "JupyterLab Light")
     assert page.glue_errors == []
+
+
+@pytest.mark.parametrize("reply,says", [
+    ({"status": 200, "json": {"version": "0.0.1", "active": 0, "limit": 4}},
+     "server extension is version 0.0.1, but this panel is version"),
+    ({"status": 404, "json": {"message": "Not Found"}}, "server extension is not running on this Jupyter server"),
+])
+def test_server_extension_missing_or_other_version_is_said_plainly(page, open_lab, reply, says):
+    # The only faked response in the browser tests: another version of the server extension
+    # cannot be installed beside this one, so its answer to `info` is played back instead.
+    page.route("**/api/glue/info*", lambda route: route.fulfill(
+        status=reply["status"], content_type="application/json", body=json.dumps(reply["json"])))
+    open_lab(page)
+    banner = show_panel(page).locator(".jp-GlueBanner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text(says)
