@@ -208,10 +208,12 @@ class EventsHandler(GlueHandler):
         with glue_errors():
             # last_seq first: events stored meanwhile are then never reported as missing.
             last_seq = self.manager.get(session_id)["last_seq"]
-            events = self.manager.events(session_id, after_seq=after_seq, limit=limit)
+            # Pre-serialised by SQLite: a long transcript is not decoded and re-encoded here.
+            events = self.manager.events_json(session_id, after_seq=after_seq, limit=limit)
         if events:
-            last_seq = max(last_seq, events[-1]["seq"])
-        self.write_json({"events": events, "last_seq": last_seq})
+            last_seq = max(last_seq, json.loads(events[-1])["seq"])
+        self.set_header("Content-Type", "application/json")
+        self.finish('{"events": [%s], "last_seq": %d}' % (",".join(events), last_seq))
 
 
 class OpenAPIHandler(GlueHandler):
