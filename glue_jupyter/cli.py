@@ -8,6 +8,7 @@ import os
 import sys
 
 from .client import GlueClientError, connect
+from .client.permissions import answer
 from .client.render import TextStream, ago, dot, status_line
 from .client.resolve import resolve_id
 from .client.stream import follow_until_settled
@@ -50,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     s = cmd("resume", "resume a paused, stopped or failed session")
     s.add_argument("id")
     s.add_argument("text", nargs="*", help="follow-up message")
+    for name, what in (("allow", "allow the agent's waiting permission request"),
+                       ("deny", "deny the agent's waiting permission request")):
+        s = cmd(name, what)
+        s.add_argument("id")
+        s.add_argument("request", nargs="?", help="which request (default: the oldest waiting)")
     cmd("agents", "list the agents the server can launch")
     return p
 
@@ -125,6 +131,7 @@ def cmd_show(client, args, out):
 
 def _follow(client, sid, out):
     text = TextStream()
+    ev = None
     try:
         for ev in follow_until_settled(client, sid):
             if out.json:
@@ -135,6 +142,8 @@ def _follow(client, sid, out):
     finally:
         if not out.json:
             print()
+    if ev is not None and ev["kind"] == "permission_request" and not out.json:
+        print(f"the agent waits for your answer: {PROG} allow {sid[:8]}  or  {PROG} deny {sid[:8]}")
 
 
 def cmd_start(client, args, out):
@@ -150,6 +159,13 @@ def cmd_prompt(client, args, out):
 def _control(verb, done):
     def run(client, args, out):
         out.session(getattr(client, verb)(resolve_id(client, args.id)), done)
+
+    return run
+
+
+def _answer(decision, done):
+    def run(client, args, out):
+        out.session(answer(client, resolve_id(client, args.id), decision, args.request), done)
 
     return run
 
@@ -179,6 +195,7 @@ COMMANDS = {
     "list": cmd_list, "show": cmd_show, "start": cmd_start, "prompt": cmd_prompt,
     "interrupt": _control("interrupt", "interrupted"), "pause": _control("pause", "paused"),
     "stop": _control("stop", "stopped"),
+    "allow": _answer("allow", "allowed"), "deny": _answer("deny", "denied"),
     "resume": cmd_resume, "forget": cmd_forget, "agents": cmd_agents,
 }
 

@@ -187,6 +187,8 @@ class GlueMagics(Magics):
           %glue interrupt [ID]        Cancel the turn in progress (the session stays alive).
           %glue pause [ID]            Freeze the session and free its slot.
           %glue stop [ID]             End the agent's process; the transcript stays.
+          %glue allow [ID]            Allow the agent's oldest waiting permission request
+          %glue deny [ID]             ... or deny it (the widget has buttons for both).
           %glue resume [ID] [--wait] [FOLLOW-UP]
               Continue a paused, stopped or failed session, optionally with a message.
 
@@ -268,6 +270,19 @@ class GlueMagics(Magics):
     def _cmd_stop(self, rest):
         self._control("stop", rest)
 
+    def _answer(self, decision, rest):
+        from .client.permissions import answer
+
+        sid = self._target(self._one_id(rest, decision))
+        s = answer(self.client, sid, decision)
+        print(f"glue: {decision}ed {_label(s)} → {status_line(s)}".replace("denyed", "denied"))
+
+    def _cmd_allow(self, rest):
+        self._answer("allow", rest)
+
+    def _cmd_deny(self, rest):
+        self._answer("deny", rest)
+
     def _cmd_resume(self, rest):
         ref = None
         first = rest.split(None, 1)[0] if rest else ""
@@ -342,12 +357,15 @@ class GlueMagics(Magics):
             print(snapshot_text(session, self.client.events(sid, after_seq=since)))
             return
         stream = TextStream()
+        last = None
         try:
-            for ev in follow_until_settled(self.client, sid, since):
-                sys.stdout.write(stream.feed(ev))
+            for last in follow_until_settled(self.client, sid, since):
+                sys.stdout.write(stream.feed(last))
                 sys.stdout.flush()
         finally:
             print()
+        if last is not None and last["kind"] == "permission_request":
+            print("glue: the agent waits for your answer: %glue allow  or  %glue deny")
 
     def _show_list(self, sessions, empty="no sessions yet: %glue start --agent demo PROMPT"):
         if not sessions:

@@ -112,3 +112,25 @@ async def test_url_and_token_flags(glue_ref, tmp_path):
     assert code == 0, err
     code, _, err = await glue("--url", glue_ref.url, "--token", "bad", "list", env=env)
     assert code == 1 and "403" in err and "bad" not in err.replace("--token", "")
+
+
+async def test_allow_and_deny_permission_requests(glue_env, glue_client, tmp_path):
+    code, out, err = await glue("start", "--agent", "demo", "--cwd", str(tmp_path), "write allowed.md")
+    assert code == 0, err
+    sid = out.split()[1]
+    code, out, err = await glue("show", sid, "--follow")  # stops where the agent waits for us
+    assert code == 0 and f"jupyter glue allow {sid[:8]}" in out, err
+    code, out, err = await glue("allow", sid[:8])
+    assert code == 0 and "allowed" in out, err
+    await call(glue_client.wait, sid, "idle", timeout=30)
+    assert (tmp_path / "allowed.md").exists()
+
+    code, out, err = await glue("deny", sid)
+    assert code == 1 and "no permission request waiting" in err and "Traceback" not in err
+
+    last = (await call(glue_client.get, sid))["last_seq"]
+    assert (await glue_json("prompt", sid, "write denied.md"))["state"] == "running"
+    await call(glue_client.wait_for_event, sid, "permission_request", after_seq=last, timeout=30)
+    assert (await glue_json("deny", sid))["pending_permissions"] == 0
+    await call(glue_client.wait, sid, "idle", timeout=30)
+    assert not (tmp_path / "denied.md").exists()

@@ -159,7 +159,8 @@ async def test_refusals_are_one_line(nb, tmp_path):
 
 def test_help_documents_every_subcommand():
     doc = GlueMagics.glue.__doc__
-    for sub in ("start", "list", "search", "agents", "show", "interrupt", "pause", "stop", "resume", "%%glue"):
+    for sub in ("start", "list", "search", "agents", "show", "interrupt", "pause", "stop", "resume", "allow",
+                "deny", "%%glue"):
         assert sub in doc
 
 
@@ -215,3 +216,24 @@ def test_importing_the_magics_is_cheap():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_terminal_user_answers_permission_requests(tmp_path, monkeypatch):
+    """In a terminal there are no buttons: following stops at the request, %glue allow answers it."""
+    for var in ("GLUE_JUPYTER_URL", "GLUE_JUPYTER_TOKEN", "JPY_PARENT_PID"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
+    term = Notebook(client=None, rich=False, memory=NotebookMemory(str(tmp_path / "m.json")))
+    try:
+        r = term._run(f"%glue start --agent demo --cwd {tmp_path} write from-terminal.md")
+        assert r.ok and "%glue allow" in r.stdout, r.text
+        r = term._run("%glue allow")
+        assert r.ok and "allowed" in r.stdout, r.text
+        term.magics.client.wait(term.magics.current, "idle", timeout=30)
+        assert (tmp_path / "from-terminal.md").exists()
+        r = term._run("%glue deny")
+        assert not r.ok and "no permission request" in r.text
+    finally:
+        if term.magics._client is not None:
+            term.magics._client.close()

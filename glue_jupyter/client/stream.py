@@ -150,9 +150,14 @@ SETTLED = ("idle", "paused", "stopped", "failed")
 
 def follow_until_settled(client, session_id: str, after_seq: int = 0):
     """Yield the session's events, replay then live, until nothing is going on: the session
-    is idle, paused, stopped or failed and every event up to then has been yielded."""
+    is idle, paused, stopped or failed and every event up to then has been yielded, or it
+    waits for an answer to a permission request (yielded last)."""
     follower = client.follow(session_id, after_seq)
     live = False  # state changes in the replay are history, not the end
+
+    def answered() -> set:  # asked only when a request shows up, so rarely
+        return {e["data"].get("request_id") for e in client.events(session_id) if e["kind"] == "permission_answer"}
+
     stop_at = None  # the seq after which nothing more is expected
     try:
         for msg in follower:
@@ -165,6 +170,8 @@ def follow_until_settled(client, session_id: str, after_seq: int = 0):
                 yield ev
                 if live and ev["kind"] == "state" and ev["data"].get("state") in SETTLED:
                     stop_at = ev["seq"] if stop_at is None else stop_at
+                if ev["kind"] == "permission_request" and ev["data"].get("request_id") not in answered():
+                    return  # the turn now waits for the user: hand them the prompt back
             if stop_at is not None and follower.last_seq >= stop_at:
                 return
     finally:
