@@ -50,6 +50,24 @@ def demo_agents(state_dir: Path | str) -> dict[str, dict]:
     }
 
 
+async def first_event(manager, session_id: str, predicate: Callable[[dict], bool],
+                      after_seq: int = 0, timeout: float = WAIT) -> dict:
+    """The first event after `after_seq` matching `predicate`: replayed, or awaited live."""
+    sub = manager.subscribe(session_id, after_seq)
+
+    async def first():
+        async for batch in sub:
+            for event in batch:
+                if predicate(event):
+                    return event
+        raise AssertionError("subscription ended")
+
+    try:
+        return await asyncio.wait_for(first(), timeout)
+    finally:
+        sub.close()
+
+
 @pytest.fixture
 async def jp_asyncio_loop():
     """pytest-jupyter's server loop is pytest-asyncio's loop: async tests and fixtures (run by
@@ -168,19 +186,7 @@ class GlueAPI:
     async def wait_event(self, session_id: str, predicate: Callable[[dict], bool],
                          after_seq: int = 0, timeout: float = WAIT) -> dict:
         """The first event matching `predicate`, waiting on the engine's own stream."""
-        sub = self.manager.subscribe(session_id, after_seq)
-
-        async def first():
-            async for batch in sub:
-                for event in batch:
-                    if predicate(event):
-                        return event
-            raise AssertionError("subscription ended")
-
-        try:
-            return await asyncio.wait_for(first(), timeout)
-        finally:
-            sub.close()
+        return await first_event(self.manager, session_id, predicate, after_seq, timeout)
 
     async def events(self, session_id: str, after_seq: int = 0) -> list[dict]:
         reply = await self.ok("GET", "sessions", session_id, "events",

@@ -188,23 +188,27 @@ def test_options_parser_keeps_prose_verbatim():
     assert opts == {"agent": "demo", "cwd": "/a b", "wait": True} and rest == "Don't touch utils.py"
 
 
-def test_embedded_engine_without_a_server(tmp_path, monkeypatch):
+@pytest.fixture
+def terminal(tmp_path, monkeypatch):
+    """A plain IPython terminal: no server anywhere, so the magics embed an engine."""
     for var in ("GLUE_JUPYTER_URL", "GLUE_JUPYTER_TOKEN", "JPY_PARENT_PID"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
     term = Notebook(client=None, rich=False, memory=NotebookMemory(str(tmp_path / "m.json")))
-    try:
-        r = term._run(f"%glue start --agent demo --cwd {tmp_path} quick")
-        assert r.ok, r.text
-        assert r.stderr.count("embedded engine") == 1 and "Quick answer" in r.stdout
-        r = term._run("%glue list")
-        assert "embedded" not in r.stderr and "idle" in r.stdout
-        r = term._run("%glue stop")
-        assert r.ok and "stopped" in r.stdout
-    finally:
-        if term.magics._client is not None:
-            term.magics._client.close()
+    yield term
+    if term.magics._client is not None:
+        term.magics._client.close()
+
+
+def test_embedded_engine_without_a_server(terminal, tmp_path):
+    r = terminal._run(f"%glue start --agent demo --cwd {tmp_path} quick")
+    assert r.ok, r.text
+    assert r.stderr.count("embedded engine") == 1 and "Quick answer" in r.stdout
+    r = terminal._run("%glue list")
+    assert "embedded" not in r.stderr and "idle" in r.stdout
+    r = terminal._run("%glue stop")
+    assert r.ok and "stopped" in r.stdout
 
 
 def test_importing_the_magics_is_cheap():
@@ -218,22 +222,13 @@ def test_importing_the_magics_is_cheap():
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-def test_terminal_user_answers_permission_requests(tmp_path, monkeypatch):
+def test_terminal_user_answers_permission_requests(terminal, tmp_path):
     """In a terminal there are no buttons: following stops at the request, %glue allow answers it."""
-    for var in ("GLUE_JUPYTER_URL", "GLUE_JUPYTER_TOKEN", "JPY_PARENT_PID"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
-    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "data"))
-    term = Notebook(client=None, rich=False, memory=NotebookMemory(str(tmp_path / "m.json")))
-    try:
-        r = term._run(f"%glue start --agent demo --cwd {tmp_path} write from-terminal.md")
-        assert r.ok and "%glue allow" in r.stdout, r.text
-        r = term._run("%glue allow")
-        assert r.ok and "allowed" in r.stdout, r.text
-        term.magics.client.wait(term.magics.current, "idle", timeout=30)
-        assert (tmp_path / "from-terminal.md").exists()
-        r = term._run("%glue deny")
-        assert not r.ok and "no permission request" in r.text
-    finally:
-        if term.magics._client is not None:
-            term.magics._client.close()
+    r = terminal._run(f"%glue start --agent demo --cwd {tmp_path} write from-terminal.md")
+    assert r.ok and "%glue allow" in r.stdout, r.text
+    r = terminal._run("%glue allow")
+    assert r.ok and "allowed" in r.stdout, r.text
+    terminal.magics.client.wait(terminal.magics.current, "idle", timeout=30)
+    assert (tmp_path / "from-terminal.md").exists()
+    r = terminal._run("%glue deny")
+    assert not r.ok and "no permission request" in r.text

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from glue_jupyter.engine import EngineConfig, SessionManager
+from glue_jupyter.pytest_plugin import first_event
 
 
 def demo_argv(*flags: str, pace: str = "0.02") -> list[str]:
@@ -76,20 +77,7 @@ class Waiter:
         return await self.manager.wait_for(session_id, lambda s: s["state"] in states, timeout)
 
     async def event(self, session_id: str, predicate, after_seq: int = 0, timeout: float = 20) -> dict:
-        import asyncio
-
-        sub = self.manager.subscribe(session_id, after_seq)
-
-        async def find():
-            async for batch in sub:
-                for event in batch:
-                    if predicate(event):
-                        return event
-
-        try:
-            return await asyncio.wait_for(find(), timeout)
-        finally:
-            sub.close()
+        return await first_event(self.manager, session_id, predicate, after_seq, timeout)
 
     async def kind(self, session_id: str, kind: str, after_seq: int = 0, timeout: float = 20, **data) -> dict:
         return await self.event(
