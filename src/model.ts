@@ -264,43 +264,21 @@ export class TranscriptModel {
         }
         break;
       }
-      case 'tool_call': {
-        const id = String(d.tool_call_id ?? '');
-        const existing = this.tools.get(id);
-        if (existing) {
-          this.updateTool(existing, d);
-          break;
-        }
-        const item = this.add<IToolItem>({
-          type: 'tool',
-          turn,
-          ts: ev.ts,
-          toolCallId: id,
-          title: String(d.title ?? 'Tool call'),
-          kind: String(d.kind ?? 'other'),
-          status: String(d.status ?? 'pending'),
-          content: Array.isArray(d.content) ? d.content : [],
-          locations: Array.isArray(d.locations) ? d.locations : [],
-          rawInput: d.raw_input,
-          rawOutput: d.raw_output
-        });
-        this.tools.set(id, item);
-        this.noteFiles(turn, item);
-        break;
-      }
+      case 'tool_call':
       case 'tool_call_update': {
+        // A tool call is created by its first event (an update for a call we never saw is
+        // shown anyway) and every later event updates it in place.
         const id = String(d.tool_call_id ?? '');
         let item = this.tools.get(id);
         if (!item) {
-          // An update for a call we never saw: show it anyway.
           item = this.add<IToolItem>({
             type: 'tool',
             turn,
             ts: ev.ts,
             toolCallId: id,
-            title: String(d.title ?? 'Tool call'),
-            kind: String(d.kind ?? 'other'),
-            status: String(d.status ?? 'pending'),
+            title: 'Tool call',
+            kind: 'other',
+            status: 'pending',
             content: [],
             locations: [],
             rawInput: undefined,
