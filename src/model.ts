@@ -399,17 +399,19 @@ export class TranscriptModel {
       case 'process_exit': {
         const code = d.code;
         const signal = d.signal;
-        const abnormal = (code !== 0 && code !== null && code !== undefined) || !!signal;
+        // An exit we asked for (stop) is routine, whatever signal ended it.
+        const abnormal = !d.requested && ((code !== 0 && code !== null && code !== undefined) || !!signal);
         this.add<ILineItem>({
           type: 'line',
           turn,
           ts: ev.ts,
           variant: 'exit',
           level: abnormal ? 'warning' : 'info',
-          text:
-            'Agent process exited' +
-            (code !== null && code !== undefined ? ` with code ${code}` : '') +
-            (signal ? ` (${signal})` : '')
+          text: d.requested
+            ? `Agent process ended${signal ? ` (${signal})` : ''}`
+            : 'Agent process exited' +
+              (code !== null && code !== undefined ? ` with code ${code}` : '') +
+              (signal ? ` (${signal})` : '')
         });
         break;
       }

@@ -442,7 +442,7 @@ class Session:
         code = await process.terminate(self.config.stop_grace_period)
         if driver is not None:
             await driver.close()
-        self._record("process_exit", {"code": code, "signal": process.exit_signal})
+        self._record("process_exit", {"code": code, "signal": process.exit_signal, "requested": True})
         self._update(exit_code=code)
         self.process, self.driver = None, None
 
@@ -454,7 +454,7 @@ class Session:
         await process.stderr_settled()
         if process.expected_exit or self.process is not process:
             return
-        self._record("process_exit", {"code": code, "signal": process.exit_signal})
+        self._record("process_exit", {"code": code, "signal": process.exit_signal, "requested": False})
         tail = list(process.stderr_tail)[-STDERR_LINES_IN_TRANSCRIPT:]
         if tail:
             self._record("stderr", {"lines": tail})

@@ -28,7 +28,7 @@ async def test_crash_mid_turn_fails_with_exit_code_and_stderr(manager, wait, wor
     assert "exited unexpectedly (code 3)" in failed["error"]
     events = manager.events(session["id"])
     exits = [e["data"] for e in events if e["kind"] == "process_exit"]
-    assert exits == [{"code": 3, "signal": None}]
+    assert exits == [{"code": 3, "signal": None, "requested": False}]
     stderr = [line for e in events if e["kind"] == "stderr" for line in e["data"]["lines"]]
     assert any("simulated crash" in line for line in stderr)
     assert [e["data"]["stop_reason"] for e in events if e["kind"] == "turn_end"] == ["failed"]

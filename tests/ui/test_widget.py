@@ -124,6 +124,19 @@ def test_widget_acts_while_the_kernel_sleeps(page: Page, lab_server, open_lab, a
     page.evaluate("() => window.jupyterapp.commands.execute('kernelmenu:interrupt')")
     wait_kernel_idle(page)
 
+    # The kernel dies. The widget talks to the server itself, so it carries on without one:
+    # resume, prompt, and watch the answer stream in.
+    for kernel in lab_server.api("GET", "api/kernels", expect=200):
+        lab_server.api("DELETE", f"api/kernels/{kernel['id']}", expect=204)
+    assert lab_server.api("GET", "api/kernels", expect=200) == []
+    control(widget, "resume").click()
+    expect(view).to_have_attribute("data-state", "idle")
+    widget.locator("textarea.jp-GlueComposer-input").fill("quick, with no kernel at all")
+    widget.locator("button.jp-GlueComposer-send").click()
+    expect(widget.get_by_text("Quick answer from the glue demo agent").last).to_be_visible()
+    expect(view).to_have_attribute("data-state", "idle")
+    shoot(widget, artifacts, "after-kernel-shutdown")
+
 
 def test_reopened_notebook_without_the_model_shows_a_snapshot(page: Page, lab_server, open_lab, artifacts):
     lab_server.stop_all()
