@@ -65,6 +65,14 @@ class Session:
         self._seed: str | None = None
         self._garbage_seen = 0
         self._changed = asyncio.Event()
+        self._background: set[asyncio.Task] = set()
+
+    def _spawn(self, coro) -> asyncio.Task:
+        """Run in the background, holding a reference (the loop keeps only weak ones)."""
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
 
     # identity and snapshot ------------------------------------------------------------
 
@@ -144,7 +152,7 @@ class Session:
         self.process = process
         self.driver = AcpDriver(process.stdout, process.stdin, cwd, sink=self)
         self._record("process_start", {"pid": process.pid, "argv": argv})
-        asyncio.ensure_future(self._watch(process))
+        self._spawn(self._watch(process))
         try:
             await asyncio.wait_for(self.driver.initialize(), self.config.start_timeout)
             if resume:
@@ -221,7 +229,7 @@ class Session:
         self._seed = None
         self._set_state(State.RUNNING)
         self.driver.prompt_soon()
-        turn.task = asyncio.ensure_future(self._run_turn(turn, texts))
+        turn.task = self._spawn(self._run_turn(turn, texts))
 
     async def _run_turn(self, turn: Turn, texts: list[str]) -> None:
         from ..agents.acp_driver import error_text
@@ -350,7 +358,7 @@ class Session:
 
     def _answer_later(self, raw_id: Any, option_id: str | None) -> None:
         if self.driver is not None:
-            asyncio.ensure_future(self.driver.answer_permission(raw_id, option_id))
+            self._spawn(self.driver.answer_permission(raw_id, option_id))
 
     async def answer_permission(self, request_id: str, option_id: str) -> None:
         self.check("answer a permission request of")
@@ -470,7 +478,7 @@ class Session:
         self._update(exit_code=code, error=f"The agent exited unexpectedly ({how}){last}")
         driver, self.process, self.driver = self.driver, None, None
         if driver is not None:
-            asyncio.ensure_future(driver.close())
+            self._spawn(driver.close())
         self._set_state(State.FAILED)
 
     def _fail(self, error: str) -> None:
