@@ -125,6 +125,31 @@ def _first_event(client, session_id: str, after_seq: int, matches, timeout: floa
     return None
 
 
+# Events after which a session's snapshot (state, turns, pending permissions, title) may differ.
+SNAPSHOT_KINDS = frozenset({"state", "turn_start", "turn_end", "permission_request", "permission_answer",
+                            "resume", "session_info"})
+
+
+def wait_for_session(client, session_id: str, predicate, timeout: float | None = None) -> dict:
+    """Block until ``predicate(session)`` holds; returns the session. Event driven, like
+    wait_for_state, for conditions other than a state (a turn count, a pending request)."""
+    session = client.get(session_id)
+    if predicate(session):
+        return session
+    found = {}
+
+    def matches(ev):
+        if ev["kind"] in SNAPSHOT_KINDS:
+            found["session"] = client.get(session_id)
+            return predicate(found["session"])
+        return False
+
+    if _first_event(client, session_id, session["last_seq"], matches, timeout) is not None:
+        return found["session"]
+    raise ServerError(f"session {session_id} did not get there within {timeout:g} s" if timeout
+                      else f"lost the event stream of session {session_id}")
+
+
 def wait_for_state(client, session_id: str, states, timeout: float | None = None) -> dict:
     """Block until the session is in one of ``states``; returns the session.
 

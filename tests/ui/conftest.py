@@ -132,15 +132,13 @@ class LabServer:
         return self.api("GET", f"api/glue/sessions{'?' + q if q else ''}", expect=200)["sessions"]
 
     def wait_session(self, session_id: str, predicate: Callable[[dict], bool], timeout: float = 30):
-        """Poll one session through the API (for setup/teardown only; tests wait on the UI)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            s = self.api("GET", f"api/glue/sessions/{session_id}", expect=200)
-            if predicate(s):
-                return s
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"session {session_id} never matched; last: {s}")
-            time.sleep(0.1)
+        """Wait on the session's event stream until `predicate(session)` holds (for setup and
+        teardown only; the tests themselves wait on what the page shows)."""
+        from glue_jupyter.client import connect
+        from glue_jupyter.client.stream import wait_for_session
+
+        client = connect(self.url, self.token)
+        return wait_for_session(client, session_id, predicate, timeout=timeout)
 
     def stop_all(self) -> None:
         """Free every concurrency slot (between tests)."""
