@@ -10,6 +10,7 @@ which is held and recorded on thaw).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -161,11 +162,16 @@ class Session:
                 agent_sid = await asyncio.wait_for(self.driver.new_session(cwd), self.config.start_timeout)
                 self._update(agent_session_id=agent_sid)
         except Exception as exc:
+            if isinstance(exc, ConnectionError):
+                # Its output closed: usually it is dying, and _watch records how. Give it a
+                # moment to finish; one that lingers with its output closed is ended below.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(process.proc.wait()), 2)
             if self.process is not process or self.state is not State.STARTING:
                 return  # a stop or a crash already decided the outcome
-            if process.returncode is None and not isinstance(exc, ConnectionError):
-                text = error_text(exc) if not isinstance(exc, asyncio.TimeoutError) else (
-                    f"no answer within {self.config.start_timeout:.0f} s")
+            if process.returncode is None:
+                text = (f"no answer within {self.config.start_timeout:.0f} s"
+                        if isinstance(exc, asyncio.TimeoutError) else error_text(exc))
                 await self._terminate_process()
                 self._fail(f"{spec.name} failed to start: {text}")
             return

@@ -118,3 +118,23 @@ async def test_subscribe_replays_then_goes_live_without_gap_or_duplicate(manager
     await asyncio.wait_for(consumer, 20)
     sub.close()
     assert received == list(range(3, received[-1] + 1))
+
+
+async def test_agents_that_cannot_start_fail_with_a_reason(open_manager, workdir):
+    manager = await open_manager(start_timeout=2, agents={
+        "not-acp": {"argv": ["cat"]},  # echoes our requests back: not an agent
+        "dies": {"argv": ["sh", "-c", "echo 'cannot find my config' >&2; exit 7"]},
+        "closes-output": {"argv": ["sh", "-c", "exec 1>&-; sleep 30"]},
+        "silent": {"argv": ["sleep", "30"]},
+    })
+    expected = {
+        "not-acp": "failed to start",
+        "dies": "cannot find my config",
+        "closes-output": "failed to start",
+        "silent": "no answer within 2 s",
+    }
+    for agent, says in expected.items():
+        session = await manager.start_session(agent, str(workdir))
+        assert session["state"] == "failed", (agent, session)
+        assert says in session["error"], (agent, session["error"])
+    assert manager.info()["active"] == 0  # none of them holds a slot
