@@ -2,7 +2,8 @@
  * glue-jupyter: the JupyterLab surface of glue_jupyter.
  *
  * - `glue-jupyter:sessions` — the "Agent sessions" side panel, session views in the
- *   main area, commands (palette + context menu), the server version check.
+ *   main area, commands (palette + context menu), the server version check; the panel's
+ *   sort and grouping are kept in the user's settings (schema/sessions.json).
  * - `glue-jupyter:running` — sessions in JupyterLab's Running panel, with Stop.
  */
 import {
@@ -22,12 +23,13 @@ import {
 import { PageConfig } from '@jupyterlab/coreutils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { IRunningSessionManagers, IRunningSessions } from '@jupyterlab/running';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { Signal } from '@lumino/signaling';
 
 import { GlueAPI, GlueRequestError, createLabAPI } from './api';
 import { SessionsModel } from './model';
 import { agentIcon } from './panel/icons';
-import { SessionsPanel } from './panel/panel';
+import { IPanelView, SessionsPanel } from './panel/panel';
 import { SessionPanel } from './panel/session-panel';
 import { IGlueSessions } from './tokens';
 import { Control, ISession, canControl, isLive, stateLabel } from './types';
@@ -92,13 +94,14 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
   description: 'The Agent sessions side panel and session views.',
   autoStart: true,
   provides: IGlueSessions,
-  optional: [ILayoutRestorer, ICommandPalette, IDefaultFileBrowser, ILabShell],
+  optional: [ILayoutRestorer, ICommandPalette, IDefaultFileBrowser, ILabShell, ISettingRegistry],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
     fileBrowser: IDefaultFileBrowser | null,
-    labShell: ILabShell | null
+    labShell: ILabShell | null,
+    settingRegistry: ISettingRegistry | null
   ): IGlueSessions => {
     const { commands, shell } = app;
     const api = createLabAPI(app.serviceManager.serverSettings);
@@ -149,6 +152,26 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
     shell.add(panel, 'left', { rank: 450 });
     restorer?.add(panel, 'glue-sessions-panel');
     fileBrowser?.model.pathChanged.connect(() => panel.form.folderChanged());
+
+    // Sort and grouping follow the user's settings (Settings Editor included) and are saved
+    // when the user picks others in the panel.
+    settingRegistry
+      ?.load(sessionsPlugin.id)
+      .then(settings => {
+        const apply = () => {
+          panel.view = settings.composite as Partial<IPanelView>;
+        };
+        apply();
+        settings.changed.connect(apply);
+        panel.viewChanged.connect(view => {
+          for (const key of ['sort', 'group'] as const) {
+            if (settings.get(key).composite !== view[key]) {
+              settings.set(key, view[key]).catch(err => console.warn('glue_jupyter: could not save the panel settings', err));
+            }
+          }
+        });
+      })
+      .catch(err => console.warn('glue_jupyter: could not load the panel settings', err));
 
     // Keep open views in step with the list (states change from any surface).
     model.changed.connect(change => {

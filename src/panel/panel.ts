@@ -5,7 +5,7 @@ import { Widget } from '@lumino/widgets';
 import { Message } from '@lumino/messaging';
 
 import { GlueAPI } from '../client';
-import { GroupKey, SessionsModel, SortKey, sortSessions } from '../model';
+import { Emitter, GroupKey, SessionsModel, SortKey, sortSessions } from '../model';
 import { formatTime, h, timeAgo } from '../transcript/dom';
 import { ISession, SESSION_STATES, SessionState, stateLabel } from '../types';
 import { NewSessionForm } from './composer';
@@ -18,6 +18,12 @@ export interface ISessionsPanelOptions {
   /** The server's root directory, to show folders relative to it. */
   serverRoot?: string;
   open: (id: string) => void;
+}
+
+/** How the list is ordered and grouped (kept in the user's settings). */
+export interface IPanelView {
+  sort: SortKey;
+  group: GroupKey;
 }
 
 const ACTIVE: SessionState[] = ['starting', 'idle', 'running', 'interrupting'];
@@ -38,6 +44,8 @@ export function displayFolder(cwd: string, root?: string): string {
 
 export class SessionsPanel extends Widget {
   readonly form: NewSessionForm;
+  /** Emitted when the user picks another sort or grouping. */
+  readonly viewChanged = new Emitter<IPanelView>();
   private readonly opts: ISessionsPanelOptions;
   private readonly banner: HTMLElement;
   private readonly connEl: HTMLElement;
@@ -148,6 +156,9 @@ export class SessionsPanel extends Widget {
     for (const sel of [this.stateFilter, this.agentFilter, this.sortSelect, this.groupSelect]) {
       sel.addEventListener('change', () => this.scheduleRender());
     }
+    for (const sel of [this.sortSelect, this.groupSelect]) {
+      sel.addEventListener('change', () => this.viewChanged.emit(this.view));
+    }
     const filters = h(
       'div',
       { class: 'jp-GlueSessionsPanel-filters' },
@@ -195,6 +206,7 @@ export class SessionsPanel extends Widget {
       return;
     }
     this.disconnects.forEach(d => d());
+    this.viewChanged.clear();
     if (this.clock) {
       clearInterval(this.clock);
     }
@@ -210,6 +222,24 @@ export class SessionsPanel extends Widget {
     for (const [rid, row] of this.rows) {
       row.classList.toggle('jp-mod-selected', rid === id);
     }
+  }
+
+  /** The sort and grouping shown in the selects. */
+  get view(): IPanelView {
+    return { sort: this.sortSelect.value as SortKey, group: this.groupSelect.value as GroupKey };
+  }
+
+  /** Show a sort and grouping (from the settings); unknown values are ignored. */
+  set view(view: Partial<IPanelView>) {
+    for (const [sel, value] of [
+      [this.sortSelect, view.sort],
+      [this.groupSelect, view.group]
+    ] as const) {
+      if (value && Array.from(sel.options).some(o => o.value === value)) {
+        sel.value = value;
+      }
+    }
+    this.scheduleRender();
   }
 
   get searchText(): string {

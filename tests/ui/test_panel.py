@@ -300,6 +300,33 @@ def test_context_menu_forget_and_running_panel(page, lab_server, open_lab):
     assert all(x["id"] != s["id"] for x in lab_server.sessions())
 
 
+def test_sort_and_group_are_kept_in_user_settings(page, lab_server, open_lab):
+    """Sort and grouping survive a reload: they live in the user's settings on the server
+    (the test server's config dir, a temp dir), not in the workspace, which `?reset` clears."""
+    lab_server.api("POST", "api/glue/sessions",
+                   {"agent": "demo", "cwd": ".", "title": "Grouped", "prompt": "quick"}, expect=201)
+    open_lab(page)
+    panel = show_panel(page)
+    sort, group = panel.locator("select.jp-GlueSessionsPanel-sort"), panel.locator("select.jp-GlueSessionsPanel-group")
+    expect(sort).to_have_value("activity")
+    expect(group).to_have_value("none")
+    saved = "lab/api/settings/glue-jupyter:sessions"
+    try:
+        for select, label in ((sort, "Sort: agent"), (group, "Group: folder")):
+            with page.expect_response(lambda r: saved in r.url and r.request.method == "PUT" and r.ok):
+                select.select_option(label=label)
+        expect(panel.locator(".jp-GlueSessionList-group").first).to_be_visible()
+
+        open_lab(page)  # a clean workspace
+        panel = show_panel(page)
+        expect(panel.locator("select.jp-GlueSessionsPanel-sort")).to_have_value("agent")
+        expect(panel.locator("select.jp-GlueSessionsPanel-group")).to_have_value("folder")
+        expect(panel.locator(".jp-GlueSessionList-group").first).to_be_visible()
+    finally:  # the server outlives this test: back to the defaults for the others
+        lab_server.api("PUT", saved, {"raw": "{}"}, expect=204)
+    assert page.glue_errors == []
+
+
 def test_screenshots_light_and_dark(page, lab_server, open_lab, artifacts, set_theme):
     """Panel and transcript in both themes, for a human to look at."""
     done = lab_server.api("POST", "api/glue/sessions",
