@@ -13,11 +13,12 @@ import queue
 import threading
 
 from .errors import ServerError
+from .stream import EventWaits
 
 CALL_TIMEOUT = 300.0
 
 
-class EmbeddedClient:
+class EmbeddedClient(EventWaits):
     embedded = True
     url = None
     server = None
@@ -103,16 +104,6 @@ class EmbeddedClient:
     def follow(self, session_id, after_seq=0):
         return _EmbeddedFollower(self, session_id, after_seq)
 
-    def wait(self, session_id, states=("idle", "paused", "stopped", "failed"), timeout=None):
-        from .stream import wait_for_state
-
-        return wait_for_state(self, session_id, states, timeout)
-
-    def wait_for_event(self, session_id, kind, after_seq=0, timeout=None) -> dict:
-        """Block until an event of ``kind`` is stored after ``after_seq``; returns it."""
-        from .stream import wait_for_event
-
-        return wait_for_event(self, session_id, kind, after_seq, timeout)
 
 
 class _EmbeddedFollower:

@@ -13,6 +13,7 @@ import urllib.request
 
 from .discovery import START_HINT, ServerRef
 from .errors import NoServerFound, ServerError
+from .stream import EventWaits, follow
 
 # Controls return once the engine is done (interrupt waits for the turn to end, escalation
 # included), so allow well beyond the engine's own timeouts.
@@ -20,7 +21,7 @@ CONTROL_TIMEOUT = 120.0
 READ_TIMEOUT = 30.0
 
 
-class GlueClient:
+class GlueClient(EventWaits):
     """Every engine control over HTTP. Methods return the server's JSON (dicts)."""
 
     embedded = False
@@ -123,21 +124,8 @@ class GlueClient:
     # -- streaming -------------------------------------------------------------------------
     def follow(self, session_id, after_seq=0):
         """Iterate over lists of events, replay then live (see ``stream.follow``)."""
-        from .stream import follow
-
         return follow(self, session_id, after_seq)
 
-    def wait(self, session_id, states=("idle", "paused", "stopped", "failed"), timeout=None) -> dict:
-        """Block until the session reaches one of ``states`` (default: nothing going on)."""
-        from .stream import wait_for_state
-
-        return wait_for_state(self, session_id, states, timeout)
-
-    def wait_for_event(self, session_id, kind, after_seq=0, timeout=None) -> dict:
-        """Block until an event of ``kind`` is stored after ``after_seq``; returns it."""
-        from .stream import wait_for_event
-
-        return wait_for_event(self, session_id, kind, after_seq, timeout)
 
 
 def _error_message(err: urllib.error.HTTPError) -> str:

@@ -209,3 +209,15 @@ def wait_for_event(client, session_id: str, kind: str, after_seq: int = 0, timeo
     if event is not None:
         return event
     raise ServerError(f"no {kind} event in session {session_id}" + (f" within {timeout:g} s" if timeout else ""))
+
+
+class EventWaits:
+    """`wait` and `wait_for_event` for either client (anything with get, events and follow)."""
+
+    def wait(self, session_id, states=SETTLED, timeout=None) -> dict:
+        """Block until the session reaches one of ``states`` (default: nothing going on)."""
+        return wait_for_state(self, session_id, states, timeout)
+
+    def wait_for_event(self, session_id, kind, after_seq=0, timeout=None) -> dict:
+        """Block until an event of ``kind`` is stored after ``after_seq``; returns it."""
+        return wait_for_event(self, session_id, kind, after_seq, timeout)

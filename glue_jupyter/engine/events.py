@@ -102,6 +102,10 @@ class EventLog:
         self.flush()
         return self.store.events(self.session_id, after_seq, limit)
 
+    def events_json(self, after_seq: int = 0, limit: int | None = None) -> list[str]:
+        self.flush()
+        return self.store.events_json(self.session_id, after_seq, limit)
+
     def subscribe(self, after_seq: int = 0, limit: int = DEFAULT_SUBSCRIBER_LIMIT) -> Subscription:
         self.flush()
         sub = Subscription(self, max(0, after_seq), limit)

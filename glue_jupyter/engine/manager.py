@@ -143,9 +143,7 @@ class SessionManager:
 
     def events_json(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[str]:
         """Like `events`, each event already a JSON string: for HTTP responses."""
-        session = self.session(session_id)
-        session.log.flush()
-        return self.store.events_json(session_id, after_seq, limit)
+        return self.session(session_id).log.events_json(after_seq, limit)
 
     def subscribe(self, session_id: str, after_seq: int = 0):
         return self.session(session_id).log.subscribe(after_seq)

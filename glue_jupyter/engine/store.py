@@ -124,9 +124,10 @@ class Store:
             self.db.execute("ROLLBACK")
             raise
 
-    def events(self, session_id: str, after_seq: int = 0, limit: int | None = None,
-               upto_seq: int | None = None) -> list[dict]:
-        sql = "SELECT seq, ts, kind, turn, data FROM events WHERE session_id = ? AND seq > ?"
+    def _select_events(self, columns: str, session_id: str, after_seq: int, limit: int | None,
+                       upto_seq: int | None = None):
+        """Rows of `columns` for the events in (after_seq, upto_seq], oldest first."""
+        sql = f"SELECT {columns} FROM events WHERE session_id = ? AND seq > ?"
         args: list = [session_id, after_seq]
         if upto_seq is not None:
             sql += " AND seq <= ?"
@@ -135,24 +136,23 @@ class Store:
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)
+        return self.db.execute(sql, args)
+
+    def events(self, session_id: str, after_seq: int = 0, limit: int | None = None,
+               upto_seq: int | None = None) -> list[dict]:
         return [
             {"seq": seq, "session_id": session_id, "ts": ts, "kind": kind, "turn": turn,
              "data": json.loads(data)}
-            for seq, ts, kind, turn, data in self.db.execute(sql, args)
+            for seq, ts, kind, turn, data in self._select_events(
+                "seq, ts, kind, turn, data", session_id, after_seq, limit, upto_seq)
         ]
 
     def events_json(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[str]:
         """The same events as `events`, each already serialised (by SQLite, without a decode
         and re-encode in Python: about 2.5x faster for long transcripts)."""
-        sql = (
-            "SELECT json_object('seq', seq, 'session_id', session_id, 'ts', ts, 'kind', kind, "
-            "'turn', turn, 'data', json(data)) FROM events WHERE session_id = ? AND seq > ? ORDER BY seq"
-        )
-        args: list = [session_id, after_seq]
-        if limit is not None:
-            sql += " LIMIT ?"
-            args.append(limit)
-        return [r[0] for r in self.db.execute(sql, args)]
+        columns = ("json_object('seq', seq, 'session_id', session_id, 'ts', ts, 'kind', kind, "
+                   "'turn', turn, 'data', json(data))")
+        return [row[0] for row in self._select_events(columns, session_id, after_seq, limit)]
 
     def max_seq(self, session_id: str) -> int:
         row = self.db.execute("SELECT MAX(seq) FROM events WHERE session_id = ?", (session_id,)).fetchone()

@@ -38,6 +38,17 @@ ANSWER_FIELDS = {"option_id": ((str,), True)}
 AUTH_PARAMS = frozenset({"token", "_xsrf"})
 
 
+def parse_count(name: str, value: str | None, minimum: int) -> int | None:
+    """A whole number from the query string (None when absent or empty); 400 otherwise."""
+    if value in (None, ""):
+        return None
+    # Plain digits only: int() would also take "+5", "5_000" or other scripts' digits.
+    number = int(value) if value.isascii() and value.isdigit() else minimum - 1
+    if not minimum <= number <= MAX_INT:
+        raise bad_request(f"{name} must be an integer from {minimum} to {MAX_INT}, not {value!r}.")
+    return number
+
+
 class GlueHandler(APIHandler):
     """Base: the engine handed in as initialize kwargs, JSON errors, body checking."""
 
@@ -111,16 +122,7 @@ class GlueHandler(APIHandler):
         return self.get_query_argument(name, None, strip=False) or None
 
     def count(self, name: str, minimum: int) -> int | None:
-        value = self.get_query_argument(name, None)
-        if value in (None, ""):
-            return None
-        try:
-            number = int(value)
-        except ValueError:
-            number = minimum - 1
-        if not minimum <= number <= MAX_INT:
-            raise bad_request(f"{name} must be an integer from {minimum} to {MAX_INT}, not {value!r}.")
-        return number
+        return parse_count(name, self.get_query_argument(name, None), minimum)
 
 
 class InfoHandler(GlueHandler):

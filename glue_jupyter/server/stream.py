@@ -16,12 +16,11 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
-from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..engine import GlueError, SubscriberTooSlow
 from .errors import glue_errors
-from .handlers import AUTH_RESOURCE, MAX_INT
+from .handlers import AUTH_RESOURCE, parse_count
 
 TOO_SLOW = 4008
 
@@ -91,10 +90,7 @@ class SessionStreamHandler(GlueSocket):
     @authorized
     async def get(self, session_id: str) -> None:
         await self.ready()
-        raw = self.get_query_argument("after_seq", "0") or "0"
-        if not (raw.isascii() and raw.isdigit() and int(raw) <= MAX_INT):
-            raise web.HTTPError(400, "after_seq must be an integer from 0 to %d, not %r", MAX_INT, raw)
-        self.after_seq = int(raw)
+        self.after_seq = parse_count("after_seq", self.get_query_argument("after_seq", None), 0) or 0
         with glue_errors():
             self.manager.get(session_id)  # 404 before the upgrade, not a socket that closes
         await super().get(session_id)
