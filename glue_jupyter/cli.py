@@ -131,7 +131,6 @@ def cmd_show(client, args, out):
 
 def _follow(client, sid, out):
     text = TextStream()
-    ev = None
     try:
         for ev in follow_until_settled(client, sid):
             if out.json:
@@ -142,7 +141,7 @@ def _follow(client, sid, out):
     finally:
         if not out.json:
             print()
-    if ev is not None and ev["kind"] == "permission_request" and not out.json:
+    if not out.json and client.get(sid)["pending_permissions"]:
         print(f"the agent waits for your answer: {PROG} allow {sid[:8]}  or  {PROG} deny {sid[:8]}")
 
 

@@ -357,14 +357,13 @@ class GlueMagics(Magics):
             print(snapshot_text(session, self.client.events(sid, after_seq=since)))
             return
         stream = TextStream()
-        last = None
         try:
-            for last in follow_until_settled(self.client, sid, since):
-                sys.stdout.write(stream.feed(last))
+            for ev in follow_until_settled(self.client, sid, since):
+                sys.stdout.write(stream.feed(ev))
                 sys.stdout.flush()
         finally:
             print()
-        if last is not None and last["kind"] == "permission_request":
+        if self.client.get(sid)["pending_permissions"]:
             print("glue: the agent waits for your answer: %glue allow  or  %glue deny")
 
     def _show_list(self, sessions, empty="no sessions yet: %glue start --agent demo PROMPT"):

@@ -179,10 +179,7 @@ def follow_until_settled(client, session_id: str, after_seq: int = 0):
     waits for an answer to a permission request (yielded last)."""
     follower = client.follow(session_id, after_seq)
     live = False  # state changes in the replay are history, not the end
-
-    def answered() -> set:  # asked only when a request shows up, so rarely
-        return {e["data"].get("request_id") for e in client.events(session_id) if e["kind"] == "permission_answer"}
-
+    waiting: set = set()  # permission requests seen in the stream and not answered in it
     stop_at = None  # the seq after which nothing more is expected
     try:
         for msg in follower:
@@ -195,8 +192,12 @@ def follow_until_settled(client, session_id: str, after_seq: int = 0):
                 yield ev
                 if live and ev["kind"] == "state" and ev["data"].get("state") in SETTLED:
                     stop_at = ev["seq"] if stop_at is None else stop_at
-                if ev["kind"] == "permission_request" and ev["data"].get("request_id") not in answered():
-                    return  # the turn now waits for the user: hand them the prompt back
+                if ev["kind"] == "permission_request":
+                    waiting.add(ev["data"].get("request_id"))
+                elif ev["kind"] == "permission_answer":
+                    waiting.discard(ev["data"].get("request_id"))
+            if live and waiting:
+                return  # the turn now waits for the user: hand them the prompt back
             if stop_at is not None and follower.last_seq >= stop_at:
                 return
     finally:
