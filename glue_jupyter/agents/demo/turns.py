@@ -9,7 +9,7 @@ import sys
 from asyncio.subprocess import DEVNULL, PIPE
 from typing import Awaitable, Callable
 
-from .demo_wire import RpcError, Wire, log
+from .wire import RpcError, Wire, log
 
 REPLY_CHUNKS = 20          # a default reply is streamed in about this many chunks
 SLOW_INTERVAL = 1.0        # seconds between chunks of the deliberately slow turns

@@ -17,9 +17,9 @@ import signal
 import sys
 from dataclasses import dataclass, field
 
-from .. import __version__
-from .demo_turns import Turn, choose_script, kill_all_children, split_prompt
-from .demo_wire import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND,
+from ... import __version__
+from .turns import Turn, choose_script, kill_all_children, split_prompt
+from .wire import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND,
                         RESOURCE_NOT_FOUND, RpcError, Wire, log, open_output)
 
 PROTOCOL_VERSION = 1
@@ -281,5 +281,3 @@ def main(argv: list[str] | None = None) -> None:
     os._exit(outcome)
 
 
-if __name__ == "__main__":
-    main()
