@@ -5,7 +5,7 @@
  * the lab extension plugs in a transport built on ServerConnection (api.ts), the
  * widget one built on the page's own PageConfig and XSRF cookie (widget/transport.ts).
  */
-import type { Control, IAgent, IEvent, IServerInfo, ISession, SessionState } from './types';
+import type { Control, IAgent, IContextBlock, IEvent, IServerInfo, ISession, SessionState } from './types';
 
 export interface IRequestInit {
   method?: 'GET' | 'POST' | 'DELETE';
@@ -41,6 +41,7 @@ export interface ICreateSession {
   cwd: string;
   title?: string;
   prompt?: string;
+  context?: IContextBlock[];
 }
 
 function query(params: Record<string, string | number | undefined | null>): string {
@@ -115,8 +116,9 @@ export class GlueAPI {
     return this.call(`api/glue/sessions/${id}`, { method: 'DELETE' });
   }
 
-  prompt(id: string, text: string): Promise<ISession> {
-    return this.call(`api/glue/sessions/${id}/prompt`, { method: 'POST', body: { text } });
+  prompt(id: string, text: string, context?: IContextBlock[]): Promise<ISession> {
+    const body = context?.length ? { text, context } : { text };
+    return this.call(`api/glue/sessions/${id}/prompt`, { method: 'POST', body });
   }
 
   interrupt(id: string): Promise<ISession> {
@@ -138,8 +140,8 @@ export class GlueAPI {
       : this.call(`api/glue/sessions/${id}/${control}`, { method: 'POST', body: {} });
   }
 
-  resume(id: string, prompt?: string): Promise<ISession> {
-    const body = prompt ? { prompt } : {};
+  resume(id: string, prompt?: string, context?: IContextBlock[]): Promise<ISession> {
+    const body = prompt ? (context?.length ? { prompt, context } : { prompt }) : {};
     return this.call(`api/glue/sessions/${id}/resume`, { method: 'POST', body });
   }
 

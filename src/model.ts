@@ -7,7 +7,7 @@
  * incrementally.
  */
 import type { GlueAPI, ReconnectingStream, StreamStatus } from './client';
-import type { IEvent, IPermissionOption, IPlanEntry, ISession, ToolContent } from './types';
+import type { IContextBlock, IEvent, IPermissionOption, IPlanEntry, ISession, ToolContent } from './types';
 
 export * from './types';
 
@@ -48,6 +48,8 @@ interface IItemBase {
 export interface IUserItem extends IItemBase {
   type: 'user';
   text: string;
+  /** Context sent with the prompt, as it was sent. */
+  context: IContextBlock[];
 }
 
 export interface IMessageItem extends IItemBase {
@@ -242,7 +244,13 @@ export class TranscriptModel {
     const turn = ev.turn ?? null;
     switch (ev.kind) {
       case 'user_message':
-        this.add<IUserItem>({ type: 'user', turn, ts: ev.ts, text: String(d.text ?? '') });
+        this.add<IUserItem>({
+          type: 'user',
+          turn,
+          ts: ev.ts,
+          text: String(d.text ?? ''),
+          context: Array.isArray(d.context) ? d.context : []
+        });
         break;
       case 'agent_message_chunk':
       case 'agent_thought_chunk': {

@@ -87,6 +87,22 @@ export interface IEvent {
   data: any;
 }
 
+/**
+ * A context block of a prompt (docs/contract.md, "Prompt context"): an embedded resource
+ * (`text`) or a resource link. In a user_message event, `sent_as` says how it reached the
+ * agent, and `text` is exactly what was sent.
+ */
+export interface IContextBlock {
+  type: 'resource' | 'resource_link';
+  uri: string;
+  name: string;
+  title?: string;
+  mime_type?: string;
+  text?: string;
+  description?: string;
+  sent_as?: 'resource' | 'resource_link' | 'text';
+}
+
 export type ToolContent =
   | { type: 'text'; text: string }
   | { type: 'diff'; path: string; old_text: string | null; new_text: string }

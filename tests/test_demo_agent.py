@@ -490,3 +490,72 @@ async def test_ignore_sigterm(state_dir, cwd):
         await agent.changes.until(lambda: any("ignoring SIGTERM" in line for line in agent.stderr))
         session_id = await agent.new_session(cwd)
         assert await agent.prompt(session_id, "quick") == "end_turn"
+
+
+# -- context blocks: acknowledged, and used by `fix` and `snippet` -----------------------------------
+
+CELL = 'totals = sales.groupby("regoin")["units"].sum()\nprint(totals)'
+TRACEBACK = "Traceback (most recent call last):\n  ...\nKeyError: 'regoin'"
+DESCRIPTION = "sales: pandas DataFrame, 4 rows × 2 columns\n\n| column | dtype |\n| region | object |\n| units | int64 |"
+
+
+def resource(uri: str, text: str, mime: str) -> dict:
+    return {"type": "resource", "resource": {"uri": uri, "text": text, "mimeType": mime}}
+
+
+async def prompt_blocks(agent, session_id: str, blocks: list[dict]) -> str:
+    from acp.schema import EmbeddedResourceContentBlock, ResourceContentBlock, TextContentBlock
+    from pydantic import TypeAdapter
+
+    adapter = TypeAdapter(TextContentBlock | ResourceContentBlock | EmbeddedResourceContentBlock)
+    response = await asyncio.wait_for(
+        agent.conn.prompt(session_id=session_id, prompt=[adapter.validate_python(b) for b in blocks]), TIMEOUT)
+    return response.stop_reason
+
+
+async def test_initialize_advertises_embedded_context_unless_told_not_to(state_dir):
+    async with running(state_dir) as agent:
+        assert (await agent.initialize()).agent_capabilities.prompt_capabilities.embedded_context is True
+    async with running(state_dir, "--no-embedded-context") as agent:
+        assert (await agent.initialize()).agent_capabilities.prompt_capabilities.embedded_context is False
+
+
+async def test_fix_proposes_the_cell_with_the_misspelling_corrected(state_dir, cwd):
+    async with running(state_dir) as agent:
+        session_id = await agent.new_session(cwd)
+        await prompt_blocks(agent, session_id, [
+            text_block("Please fix the error this cell raised."),
+            resource("jupyter://kernel/cells/7", CELL, "text/x-python"),
+            resource("jupyter://kernel/traceback/7", TRACEBACK, "text/x-python-traceback"),
+            resource("jupyter://kernel/variables/sales", DESCRIPTION, "text/markdown"),
+            {"type": "resource_link", "uri": f"file://{cwd}/sales.ipynb", "name": "sales.ipynb"},
+        ])
+        reply = agent.client.message_text()
+        assert reply.startswith("I received 4 attachments:")
+        assert "an embedded resource `jupyter://kernel/cells/7` (" in reply
+        assert f"a link to `file://{cwd}/sales.ipynb`" in reply
+        assert "did you mean `region`?" in reply
+        fixed = CELL.replace("regoin", "region")
+        assert f"```python\n{fixed}\n```" in reply
+
+
+async def test_fix_without_a_traceback_or_a_fix_says_so(state_dir, cwd):
+    async with running(state_dir) as agent:
+        session_id = await agent.new_session(cwd)
+        await agent.prompt(session_id, "fix it")
+        assert "Send me a traceback" in agent.client.message_text()
+        await prompt_blocks(agent, session_id, [
+            text_block("fix"), resource("jupyter://kernel/cells/2", "1/0", "text/x-python"),
+            resource("jupyter://kernel/traceback/2", "ZeroDivisionError: division by zero", "text/plain")])
+        assert "I cannot see a fix for that" in agent.client.message_text()
+
+
+async def test_snippet_offers_a_code_block_for_an_attached_variable(state_dir, cwd):
+    async with running(state_dir) as agent:
+        session_id = await agent.new_session(cwd)
+        await prompt_blocks(agent, session_id, [
+            text_block("[sales — jupyter://kernel/variables/sales]\n" + DESCRIPTION),  # a flattened resource
+            text_block("a snippet to look at it, please")])
+        reply = agent.client.message_text()
+        assert "a text block `jupyter://kernel/variables/sales`" in reply
+        assert "```python\nsales.describe()\n```" in reply

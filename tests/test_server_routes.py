@@ -198,3 +198,25 @@ async def test_query_parameters_typos_refused_cache_buster_accepted(glue_api):
     # JupyterLab's ServerConnection appends ?<timestamp> to every GET.
     status, reply = await glue_api.request("GET", "sessions", params={"1764000000000": ""})
     assert status == 200 and reply == {"sessions": []}
+
+
+async def test_prompts_carry_context_over_http(glue_api):
+    df = {"type": "resource", "uri": "jupyter://kernel/variables/df", "name": "df", "text": "df: 3 rows"}
+    link = {"type": "resource_link", "uri": "file:///srv/sales.ipynb", "name": "sales.ipynb"}
+    sid = (await glue_api.start(prompt="quick", title="Context"))["id"]
+    await glue_api.wait_for(sid, "idle")
+    await glue_api.control(sid, "prompt", text="quick: look at df", context=[df, link])
+    await glue_api.wait_for(sid, lambda s: s["state"] == "idle" and s["turns"] == 2)
+    await glue_api.control(sid, "stop")
+    await glue_api.control(sid, "resume", prompt="quick: and again", context=[df])
+    await glue_api.wait_for(sid, lambda s: s["state"] == "idle" and s["turns"] == 3)
+    sent = [e["data"].get("context") for e in await glue_api.events(sid) if e["kind"] == "user_message"]
+    assert sent == [None, [{**df, "sent_as": "resource"}, {**link, "sent_as": "resource_link"}],
+                    [{**df, "sent_as": "resource"}]]
+
+    status, reply = await glue_api.request("POST", "sessions", sid, "prompt",
+                                           body={"text": "quick", "context": [{**df, "uri": 5}]})
+    assert status == 400 and reply["message"] == "context[0].uri must be a non-empty string."
+    await glue_api.control(sid, "stop")
+    status, reply = await glue_api.request("POST", "sessions", sid, "resume", body={"context": [df]})
+    assert status == 400 and "context is sent with a prompt" in reply["message"]

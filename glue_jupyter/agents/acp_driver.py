@@ -17,22 +17,27 @@ import asyncio
 import contextlib
 import json
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import acp
 from acp import RequestError
 from acp.schema import (
     ClientCapabilities,
+    EmbeddedResourceContentBlock,
     FileSystemCapabilities,
     Implementation,
     ReadTextFileResponse,
+    ResourceContentBlock,
     TextContentBlock,
     WriteTextFileResponse,
 )
+from pydantic import Field, TypeAdapter
 
 from .. import __version__
 
 PROTOCOL_VERSION = 1
+PROMPT_BLOCK = TypeAdapter(Annotated[TextContentBlock | ResourceContentBlock | EmbeddedResourceContentBlock,
+                                     Field(discriminator="type")])
 
 
 class WireSink(Protocol):
@@ -189,9 +194,15 @@ class AcpDriver:
         """Call synchronously before scheduling `prompt`: a cancel then waits for it."""
         self.transport.prompt_on_wire.clear()
 
-    async def prompt(self, session_id: str, texts: list[str]) -> str:
-        blocks = [TextContentBlock(type="text", text=t) for t in texts]
-        response = await self.conn.prompt(session_id=session_id, prompt=blocks)
+    @property
+    def takes_embedded_context(self) -> bool:
+        """Whether prompts may carry embedded resources (else they go as text blocks)."""
+        return bool((self.capabilities.get("promptCapabilities") or {}).get("embeddedContext"))
+
+    async def prompt(self, session_id: str, blocks: list[dict]) -> str:
+        """Send ACP content blocks (camelCase dicts: text, resource_link, resource)."""
+        content = [PROMPT_BLOCK.validate_python(b) for b in blocks]
+        response = await self.conn.prompt(session_id=session_id, prompt=content)
         return str(getattr(response.stop_reason, "value", response.stop_reason))
 
     async def cancel(self, session_id: str) -> None:

@@ -71,14 +71,15 @@ class EmbeddedClient(EventWaits):
     def list_sessions(self, state=None, agent=None, q=None, sort=None):
         return self._sync(self.manager.list_sessions, state=state, agent=agent, q=q, sort=sort or "activity")
 
-    def start(self, agent, cwd, title=None, prompt=None):
-        return self._call(self.manager.start_session(agent=agent, cwd=cwd, title=title, prompt=prompt))
+    def start(self, agent, cwd, title=None, prompt=None, context=None):
+        return self._call(self.manager.start_session(agent=agent, cwd=cwd, title=title, prompt=prompt,
+                                                     context=context))
 
     def get(self, session_id):
         return self._sync(self.manager.get, session_id)
 
-    def prompt(self, session_id, text):
-        return self._call(self.manager.prompt(session_id, text))
+    def prompt(self, session_id, text, context=None):
+        return self._call(self.manager.prompt(session_id, text, context))
 
     def interrupt(self, session_id):
         return self._call(self.manager.interrupt(session_id))
@@ -89,8 +90,8 @@ class EmbeddedClient(EventWaits):
     def stop(self, session_id):
         return self._call(self.manager.stop(session_id))
 
-    def resume(self, session_id, prompt=None):
-        return self._call(self.manager.resume(session_id, prompt=prompt))
+    def resume(self, session_id, prompt=None, context=None):
+        return self._call(self.manager.resume(session_id, prompt=prompt, context=context))
 
     def answer_permission(self, session_id, request_id, option_id):
         return self._call(self.manager.answer_permission(session_id, request_id, option_id))

@@ -80,19 +80,22 @@ class GlueClient(EventWaits):
         query = {"state": state, "agent": agent, "q": q, "sort": sort}
         return self._request("GET", "api/glue/sessions", query=query)["sessions"]
 
-    def start(self, agent, cwd, title=None, prompt=None) -> dict:
+    def start(self, agent, cwd, title=None, prompt=None, context=None) -> dict:
         body = {"agent": agent, "cwd": cwd}
         if title:
             body["title"] = title
         if prompt:
             body["prompt"] = prompt
+        if context:
+            body["context"] = context
         return self._request("POST", "api/glue/sessions", body, timeout=CONTROL_TIMEOUT)
 
     def get(self, session_id) -> dict:
         return self._request("GET", self._session_path(session_id))
 
-    def prompt(self, session_id, text) -> dict:
-        return self._control(session_id, "prompt", {"text": text})
+    def prompt(self, session_id, text, context=None) -> dict:
+        """Send a prompt; `context`: blocks of docs/contract.md ("Prompt context")."""
+        return self._control(session_id, "prompt", {"text": text, **({"context": context} if context else {})})
 
     def interrupt(self, session_id) -> dict:
         return self._control(session_id, "interrupt")
@@ -103,8 +106,11 @@ class GlueClient(EventWaits):
     def stop(self, session_id) -> dict:
         return self._control(session_id, "stop")
 
-    def resume(self, session_id, prompt=None) -> dict:
-        return self._control(session_id, "resume", {"prompt": prompt} if prompt else {})
+    def resume(self, session_id, prompt=None, context=None) -> dict:
+        body = {"prompt": prompt} if prompt else {}
+        if context:
+            body["context"] = context
+        return self._control(session_id, "resume", body)
 
     def answer_permission(self, session_id, request_id, option_id) -> dict:
         path = self._session_path(session_id, "permissions", request_id)

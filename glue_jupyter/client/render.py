@@ -79,7 +79,7 @@ class TextStream:
                 self._open = kind
             return out + d.get("text", "")
         if kind == "user_message":
-            return self._line(f"\nUser: {d.get('text', '')}")
+            return self._line(f"\nUser: {d.get('text', '')}{attached(d)}")
         if kind == "tool_call":
             self._titles[d.get("tool_call_id")] = d.get("title") or d.get("kind") or "tool"
             return self._line(f"  [tool] {self._titles[d.get('tool_call_id')]} ({d.get('status') or 'pending'})")
@@ -112,6 +112,12 @@ class TextStream:
         if kind == "notice":
             return self._line(f"  [{d.get('level', 'info')}] {d.get('text', '')}")
         return ""  # turn_start, process_start, session_info: nothing a reader needs
+
+
+def attached(data: dict) -> str:
+    """" [attached: df, sales.ipynb]" for a user message that carried context."""
+    names = [c.get("name", "") for c in data.get("context") or []]
+    return f"  [attached: {', '.join(names)}]" if names else ""
 
 
 # -- the fold used by snapshots -------------------------------------------------------------
@@ -181,7 +187,11 @@ def snapshot_html(session: dict, events: list[dict], omitted: int = 0) -> str:
     for b in t.blocks:
         k = b["kind"]
         if k == "user_message":
-            out.append(f'<div style="margin-top:8px"><b>You</b><div style="white-space:pre-wrap">{e(b.get("text", ""))}</div></div>')
+            chips = "".join(
+                f'<details style="display:inline-block;margin:2px 4px 0 0"><summary style="color:#57606a">'
+                f'📎 {e(c.get("name", ""))}</summary><pre style="margin:2px 0;max-height:20em;overflow:auto">'
+                f'{e(c.get("text") or c.get("uri", ""))}</pre></details>' for c in b.get("context") or [])
+            out.append(f'<div style="margin-top:8px"><b>You</b><div style="white-space:pre-wrap">{e(b.get("text", ""))}</div>{chips}</div>')
         elif k == "agent_message_chunk":
             out.append(f'<div style="margin-top:4px"><b>Agent</b>{_md(b["text"])}</div>')
         elif k == "agent_thought_chunk":

@@ -18,6 +18,7 @@ from typing import Callable
 from .. import __version__
 from ..agents.registry import AgentSpec, build_table
 from .config import EngineConfig
+from .context import check_context
 from .errors import AgentNotInstalled, InvalidRequest, NoFreeSlot, UnknownAgent, UnknownSession
 from .session import Session
 from .states import ACTIVE, LIVE, State
@@ -169,11 +170,12 @@ class SessionManager:
     # controls -------------------------------------------------------------------------
 
     async def start_session(self, agent: str, cwd: str | None = None, title: str | None = None,
-                            prompt: str | None = None) -> dict:
+                            prompt: str | None = None, context: list[dict] | None = None) -> dict:
         spec = self._spec(agent)
         folder = self._folder(cwd)
         if prompt is not None:
             prompt = _text(prompt)
+        context = _context(context, prompt)
         self._claim_slot()
         now = time.time()
         row = {
@@ -189,12 +191,12 @@ class SessionManager:
         self._session_changed(session)
         await session.launch(spec, resume=False)
         if prompt and session.state is State.IDLE:
-            session.prompt(prompt)
+            session.prompt(prompt, context)
         return session.snapshot()
 
-    async def prompt(self, session_id: str, text: str) -> dict:
+    async def prompt(self, session_id: str, text: str, context: list[dict] | None = None) -> dict:
         session = self.session(session_id)
-        session.prompt(_text(text))
+        session.prompt(_text(text), check_context(context))
         return session.snapshot()
 
     async def interrupt(self, session_id: str) -> dict:
@@ -212,9 +214,11 @@ class SessionManager:
         await session.stop()
         return session.snapshot()
 
-    async def resume(self, session_id: str, prompt: str | None = None) -> dict:
+    async def resume(self, session_id: str, prompt: str | None = None,
+                     context: list[dict] | None = None) -> dict:
         session = self.session(session_id)
         session.check("resume")
+        context = _context(context, prompt)
         if prompt is not None:
             prompt = _text(prompt)
             if session.state is State.PAUSED and session._paused_from is State.RUNNING:
@@ -230,7 +234,7 @@ class SessionManager:
             session._set_state(State.STARTING)
             await session.launch(spec, resume=True)
         if prompt is not None and session.state is State.IDLE:
-            session.prompt(prompt)
+            session.prompt(prompt, context)
         return session.snapshot()
 
     async def answer_permission(self, session_id: str, request_id: str, option_id: str) -> dict:
@@ -291,6 +295,13 @@ def _text(text) -> str:
     if not isinstance(text, str) or not text.strip():
         raise InvalidRequest("The message must be a non-empty string.")
     return text
+
+
+def _context(context, prompt) -> list[dict]:
+    """Checked context blocks; context only ever travels with a prompt."""
+    if context and prompt is None:
+        raise InvalidRequest("context is sent with a prompt: give the prompt too.")
+    return check_context(context)
 
 
 def _title_from(prompt: str | None) -> str:

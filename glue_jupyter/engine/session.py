@@ -20,6 +20,7 @@ from typing import Any, Callable
 from ..agents.acp_events import permission_request, touched_paths, translate_update
 from ..agents.registry import AgentSpec, scrubbed_environment
 from .config import EngineConfig
+from .context import to_acp
 from .errors import IllegalControl, InvalidOption, UnknownPermissionRequest
 from .events import EventLog
 from .process import AgentProcess
@@ -223,26 +224,28 @@ class Session:
 
     # prompts and turns ----------------------------------------------------------------
 
-    def prompt(self, text: str) -> None:
+    def prompt(self, text: str, context: list[dict] | None = None) -> None:
+        """Start a turn. `context`: checked blocks (context.py), sent after the text."""
         self.check("prompt")
         number = self.row["turns"] + 1
         self._update(turns=number)
         turn = Turn(number)
         self.turn = turn
+        attached, sent = to_acp(context or [], self.driver.takes_embedded_context)
         self._record("turn_start", {"turn": number}, number)
-        self._record("user_message", {"text": text}, number)
-        texts = [self._seed, text] if self._seed else [text]
+        self._record("user_message", {"text": text, "context": sent} if sent else {"text": text}, number)
+        blocks = [{"type": "text", "text": t} for t in ([self._seed, text] if self._seed else [text])]
         self._seed = None
         self._set_state(State.RUNNING)
         self.driver.prompt_soon()
-        turn.task = self._spawn(self._run_turn(turn, texts))
+        turn.task = self._spawn(self._run_turn(turn, blocks + attached))
 
-    async def _run_turn(self, turn: Turn, texts: list[str]) -> None:
+    async def _run_turn(self, turn: Turn, blocks: list[dict]) -> None:
         from ..agents.acp_driver import error_text
 
         driver, process = self.driver, self.process
         try:
-            reason = await driver.prompt(self.row["agent_session_id"], texts)
+            reason = await driver.prompt(self.row["agent_session_id"], blocks)
         except Exception as exc:
             if isinstance(exc, ConnectionError) or process is None or process.returncode is not None:
                 return  # the process is gone: _watch or stop() ends the turn

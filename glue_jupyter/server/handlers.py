@@ -23,15 +23,17 @@ MAX_INT = 2**63 - 1  # SQLite's integers: anything larger is a bad request, not 
 
 # Body fields of each POST: name -> (accepted types, required).
 OPTIONAL_STR = (str, type(None))
+# Context blocks travel with a prompt; the engine checks each block (engine/context.py).
+CONTEXT = ((list, type(None)), False)
 # cwd may be left out: the engine then uses the server's root directory.
 START_FIELDS = {"agent": ((str,), True), "cwd": (OPTIONAL_STR, False),
-                "title": (OPTIONAL_STR, False), "prompt": (OPTIONAL_STR, False)}
+                "title": (OPTIONAL_STR, False), "prompt": (OPTIONAL_STR, False), "context": CONTEXT}
 CONTROL_FIELDS = {
-    "prompt": {"text": ((str,), True)},
+    "prompt": {"text": ((str,), True), "context": CONTEXT},
     "interrupt": {},
     "pause": {},
     "stop": {},
-    "resume": {"prompt": (OPTIONAL_STR, False)},
+    "resume": {"prompt": (OPTIONAL_STR, False), "context": CONTEXT},
 }
 ANSWER_FIELDS = {"option_id": ((str,), True)}
 # Query parameters Jupyter itself reads on any request (credentials).

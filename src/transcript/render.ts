@@ -17,6 +17,7 @@ import {
   TranscriptModel,
   itemText
 } from '../model';
+import { renderContextChips } from './context-chips';
 import { lineDiff, withContext } from './diff';
 import { formatDuration, formatTime, h } from './dom';
 import { renderMarkdown } from './markdown';
@@ -312,6 +313,7 @@ export class TranscriptView {
           h('div', { class: 'jp-GlueItem-label', title: formatTime(item.ts) }, 'You')
         );
         el.appendChild(h('div', { class: 'jp-GlueItem-userText', text: item.text }));
+        el.append(renderContextChips(item.context) ?? '');
         break;
       case 'message':
         this.fillMessage(el, item);

@@ -31,6 +31,7 @@ def make_config(tmp_path, workdir):
             "demo-slow": {"argv": demo_argv("--state-dir", state, pace="0.3")},
             "demo-refuse": {"argv": demo_argv("--state-dir", state, "--refuse-load")},
             "demo-noload": {"argv": demo_argv("--state-dir", state, "--no-load")},
+            "demo-plain": {"argv": demo_argv("--state-dir", state, "--no-embedded-context")},
             # Ignores SIGTERM and outlives its stdin: only SIGKILL ends it (and its `sleep`).
             "demo-stubborn": {"argv": [
                 "sh", "-c", 'trap "" TERM; "$0" "$@"; while :; do sleep 1; done',

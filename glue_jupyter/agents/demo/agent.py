@@ -34,6 +34,7 @@ class Options:
     load: bool = True            # advertise loadSession
     refuse_load: bool = False
     ignore_sigterm: bool = False
+    embedded_context: bool = True  # advertise promptCapabilities.embeddedContext
 
 
 @dataclass
@@ -138,7 +139,8 @@ class DemoAgent:
             "protocolVersion": PROTOCOL_VERSION,
             "agentCapabilities": {
                 "loadSession": self.options.load,
-                "promptCapabilities": {"image": False, "audio": False, "embeddedContext": False},
+                "promptCapabilities": {"image": False, "audio": False,
+                                       "embeddedContext": self.options.embedded_context},
                 "mcpCapabilities": {"http": False, "sse": False},
             },
             "agentInfo": {"name": "glue-demo", "title": "Glue demo agent", "version": __version__},
@@ -188,12 +190,12 @@ class DemoAgent:
         if session.turn is not None:
             raise RpcError(INVALID_REQUEST, f"session {session.id} already has a prompt running")
         # Everything up to turn.run is synchronous, so a session/cancel right behind finds the turn.
-        user_text, seeded = split_prompt(blocks)
+        user_text, seeded, attachments = split_prompt(blocks)
         session.history.extend(seeded)
         earlier = [entry["text"] for entry in session.history if entry.get("role") == "user"]
         session.history.append({"role": "user", "text": user_text})
         self.store.save(session)
-        turn = session.turn = Turn(self.wire, session.id, session.cwd, self.options.pace, earlier)
+        turn = session.turn = Turn(self.wire, session.id, session.cwd, self.options.pace, earlier, attachments)
         try:
             stop_reason = await turn.run(choose_script(user_text), user_text)
         finally:
@@ -262,11 +264,14 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--no-load", action="store_true", help="do not advertise loadSession")
     parser.add_argument("--refuse-load", action="store_true", help="advertise loadSession but refuse it")
     parser.add_argument("--ignore-sigterm", action="store_true", help="keep running on SIGTERM")
+    parser.add_argument("--no-embedded-context", action="store_true",
+                        help="do not advertise embedded context (clients then send resources as text)")
     args = parser.parse_args(argv)
     if args.pace < 0:
         parser.error("--pace must not be negative")
     return Options(state_dir=args.state_dir or default_state_dir(), pace=args.pace,
-                   load=not args.no_load, refuse_load=args.refuse_load, ignore_sigterm=args.ignore_sigterm)
+                   load=not args.no_load, refuse_load=args.refuse_load, ignore_sigterm=args.ignore_sigterm,
+                   embedded_context=not args.no_embedded_context)
 
 
 def main(argv: list[str] | None = None) -> None:

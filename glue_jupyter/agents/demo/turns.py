@@ -9,6 +9,7 @@ import sys
 from asyncio.subprocess import DEVNULL, PIPE
 from typing import Awaitable, Callable
 
+from .context import Attachment, acknowledgement, attachment_of, suggest_code, suggest_fix
 from .wire import RpcError, Wire, log
 
 REPLY_CHUNKS = 20          # a default reply is streamed in about this many chunks
@@ -34,18 +35,22 @@ class TurnCancelled(Exception):
 
 # -- the prompt as sent ------------------------------------------------------------------------
 
-def split_prompt(blocks: list[dict]) -> tuple[str, list[dict]]:
-    """Return (the user's own text, entries of a seeded earlier transcript)."""
-    user_parts, seeded = [], []
+def split_prompt(blocks: list[dict]) -> tuple[str, list[dict], list[Attachment]]:
+    """Return (the user's own text, entries of a seeded earlier transcript, attachments)."""
+    user_parts, seeded, attachments = [], [], []
     for block in blocks:
+        attachment = attachment_of(block)
+        if attachment is not None:
+            attachments.append(attachment)
+            continue
         if block.get("type") != "text" or not isinstance(block.get("text"), str):
-            continue  # images, resource links…: nothing the demo agent can use
+            continue  # images, audio: nothing the demo agent can use
         text = block["text"]
         if text.lstrip().startswith(SEED_START):
             seeded.extend(parse_seed(text))
         else:
             user_parts.append(text)
-    return "\n".join(user_parts), seeded
+    return "\n".join(user_parts), seeded, attachments
 
 
 def parse_seed(text: str) -> list[dict]:
@@ -73,8 +78,9 @@ class Turn:
     """One prompt turn of one session: streams updates, runs tools, honours cancel."""
 
     def __init__(self, wire: Wire, session_id: str, cwd: str, pace: float,
-                 earlier_user_messages: list[str]) -> None:
+                 earlier_user_messages: list[str], attachments: list[Attachment] | None = None) -> None:
         self.wire = wire
+        self.attachments = attachments or []  # context blocks of the prompt
         self.session_id = session_id
         self.cwd = cwd
         self.pace = pace
@@ -88,7 +94,7 @@ class Turn:
 
     async def run(self, script: "Script", text: str) -> str:
         """Run the script to its end or until cancelled; returns the ACP stop reason."""
-        self._task = asyncio.ensure_future(script(self, text))
+        self._task = asyncio.ensure_future(self._acknowledged(script, text))
         try:
             await asyncio.wait({self._task})
         finally:
@@ -101,6 +107,11 @@ class Turn:
             self.cancelled = True
             return "cancelled"
         return self._task.result()    # re-raises a script's own failure
+
+    async def _acknowledged(self, script: "Script", text: str) -> str:
+        if self.attachments:  # say what arrived first: tests and users can check it
+            await self.stream(acknowledgement(self.attachments), chunks=len(self.attachments) + 1)
+        return await script(self, text)
 
     def cancel(self, *, force: bool = False) -> None:
         """Stop at once: no further update of this turn goes out, tool processes die."""
@@ -338,6 +349,19 @@ async def quick(turn: Turn, text: str) -> str:
     return "end_turn"
 
 
+async def fix(turn: Turn, text: str) -> str:
+    """Look at an attached traceback and cell; propose the cell fixed when spelling explains it."""
+    await turn.think("Reading the traceback and the cell that raised it.")
+    await turn.pause()
+    await turn.stream(suggest_fix(turn.attachments))
+    return "end_turn"
+
+
+async def snippet(turn: Turn, text: str) -> str:
+    await turn.stream(suggest_code(turn.attachments), chunks=3)
+    return "end_turn"
+
+
 async def recall(turn: Turn, text: str) -> str:
     earlier = turn.earlier_user_messages
     if not earlier:
@@ -466,7 +490,8 @@ def read_text(path: str) -> str | None:
 # First match wins, in this order (case-insensitive, whole words).
 KEYWORD_SCRIPTS: list[tuple[str, Script]] = [
     ("crash", crash), ("garbage", garbage), ("flood", flood), ("stubborn", stubborn),
-    ("sleep", sleep_tool), ("write", write_file), ("recall", recall), ("quick", quick),
+    ("sleep", sleep_tool), ("write", write_file), ("fix", fix), ("snippet", snippet), ("recall", recall),
+    ("quick", quick),
 ]
 
 
