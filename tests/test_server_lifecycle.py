@@ -193,3 +193,86 @@ async def test_crash_restart_brings_live_sessions_back_failed_and_resumable(
         if alive(agent_pid):  # orphaned by the SIGKILL: no server was left to end it
             print("agent outlived the crashed server:", agent_pid)
             psutil.Process(agent_pid).kill()
+
+
+async def test_sigint_without_a_terminal_is_a_clean_stop(glue_server_process, glue_config):
+    """JupyterHub's local spawners stop a server with SIGINT first (stdin is not a terminal):
+    every agent process group ends and the sessions come back stopped, not failed."""
+    server = await glue_server_process(glue_config)
+    busy = await http(server, "POST", "sessions", body={"agent": "demo", "prompt": "sleep"}, expect=201)
+    idle = await http(server, "POST", "sessions", body={"agent": "demo", "prompt": "quick"}, expect=201)
+    paused = await http(server, "POST", "sessions", body={"agent": "demo"}, expect=201)
+    await http(server, "POST", "sessions", paused["id"], "pause")
+    pids = []
+    for sid in (busy["id"], idle["id"], paused["id"]):
+        events = (await http(server, "GET", "sessions", sid, "events"))["events"]
+        pids += [e["data"]["pid"] for e in events if e["kind"] == "process_start"]
+    assert len(pids) == 3 and all(alive(pid) for pid in pids)
+
+    await end_server(server, signal.SIGINT)
+    assert "received signal" in "\n".join(server.log)  # the clean path, not a KeyboardInterrupt
+    assert [pid for pid in pids if alive(pid)] == []
+
+    again = await glue_server_process(glue_config)
+    states = {s["id"]: s["state"] for s in (await http(again, "GET", "sessions"))["sessions"]}
+    assert states == {busy["id"]: "stopped", idle["id"]: "stopped", paused["id"]: "stopped"}
+
+
+class TestHubEnvironment:
+    """What a JupyterHub spawner sets in the single-user server's environment."""
+
+    @pytest.fixture
+    def glue_config(self, glue_config):
+        del glue_config["max_active_sessions"]  # left to the environment
+        return {**glue_config, "busy_activity_interval": 0.05}
+
+    @pytest.fixture(autouse=True)
+    def hub_env(self, monkeypatch):
+        monkeypatch.setenv("GLUE_JUPYTER_MAX_ACTIVE_SESSIONS", "2")
+
+    async def test_limit_from_the_spawner_environment(self, glue_api):
+        assert (await glue_api.ok("GET", "info"))["limit"] == 2
+        for _ in range(2):
+            await glue_api.start()
+        status, reply = await glue_api.request("POST", "sessions", body={"agent": "demo"})
+        assert status == 409 and "2" in reply["message"]
+
+    async def test_a_running_turn_keeps_the_activity_fresh_without_state_changes(self, glue_server,
+                                                                                glue_api):
+        times = glue_server.web_app.settings["last_activity_times"]
+        asking = (await glue_api.start(prompt="write notes.txt"))["id"]
+        await glue_api.wait_for(asking, lambda s: s["pending_permissions"] == 1)
+        # From here nothing happens in the session: it waits for the user.
+        first = times[ACTIVITY_KEY]
+        await until(lambda: times[ACTIVITY_KEY] > first)
+        second = times[ACTIVITY_KEY]
+        await until(lambda: times[ACTIVITY_KEY] > second)
+        assert glue_server.web_app.last_activity() >= times[ACTIVITY_KEY]
+        assert (await glue_api.ok("GET", "sessions", asking))["last_seq"] == \
+            (await glue_api.events(asking))[-1]["seq"]
+
+
+def test_a_bad_limit_in_the_environment_is_a_clear_error(monkeypatch):
+    from traitlets import TraitError
+
+    monkeypatch.setenv("GLUE_JUPYTER_MAX_ACTIVE_SESSIONS", "lots")
+    with pytest.raises(TraitError, match="GLUE_JUPYTER_MAX_ACTIVE_SESSIONS must be a whole number"):
+        GlueApp().max_active_sessions
+
+
+def test_busy_activity_follows_the_hub_interval(monkeypatch):
+    monkeypatch.setenv("JUPYTERHUB_ACTIVITY_INTERVAL", "10")
+    assert GlueApp().busy_activity_interval == 5
+    monkeypatch.delenv("JUPYTERHUB_ACTIVITY_INTERVAL")
+    assert GlueApp().busy_activity_interval == 60
+
+
+async def until(predicate, timeout: float = WAIT) -> None:
+    """Wait until `predicate()` holds (checked every 10 ms), or fail after `timeout`."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.01)

@@ -7,11 +7,12 @@ runs inside the server extension or embedded in a plain IPython process alike.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import threading
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from pathlib import Path
 from typing import Callable
 
@@ -19,7 +20,8 @@ from .. import __version__
 from ..agents.registry import AgentSpec, build_table
 from .config import EngineConfig
 from .context import check_context
-from .errors import AgentNotInstalled, InvalidRequest, NoFreeSlot, UnknownAgent, UnknownSession
+from .errors import AgentNotInstalled, GlueError, InvalidRequest, NoFreeSlot, UnknownAgent, UnknownSession
+from .observer import NO_OBSERVER, EngineObserver
 from .session import Session
 from .states import ACTIVE, LIVE, State
 from .store import Store
@@ -33,6 +35,25 @@ SORT_KEYS: dict[str, Callable[[dict], object]] = {
     "title": lambda s: (s["title"].lower(), -s["updated_at"]),
 }
 WATCH_QUEUE_LIMIT = 10_000
+
+
+def observed(control: str):
+    """Report the control's latency and outcome to the manager's observer."""
+    def wrap(method):
+        @functools.wraps(method)
+        async def timed(self, *args, **kwargs):
+            started, outcome = time.monotonic(), "error"
+            try:
+                result = await method(self, *args, **kwargs)
+                outcome = "ok"
+                return result
+            except GlueError:
+                outcome = "refused"
+                raise
+            finally:
+                self.observer.control_done(control, time.monotonic() - started, outcome)
+        return timed
+    return wrap
 
 
 def _warm_up_acp() -> None:
@@ -76,8 +97,9 @@ class Watch:
 
 
 class SessionManager:
-    def __init__(self, config: EngineConfig | None = None):
+    def __init__(self, config: EngineConfig | None = None, observer: EngineObserver | None = None):
         self.config = config or EngineConfig()
+        self.observer = observer or NO_OBSERVER
         self.agents_table: dict[str, AgentSpec] = build_table(self.config.data_dir, self.config.agents)
         self.sessions: dict[str, Session] = {}
         self.store: Store | None = None
@@ -89,7 +111,7 @@ class SessionManager:
         self.store = Store(self.config.db_path)
         threading.Thread(target=_warm_up_acp, daemon=True).start()
         for row in self.store.load_sessions():
-            session = Session(row, self.store, self.config, self._session_changed)
+            session = Session(row, self.store, self.config, self._session_changed, self.observer)
             self.sessions[row["id"]] = session
             if session.state in LIVE:
                 session.mark_failed_after_restart()
@@ -154,6 +176,24 @@ class SessionManager:
         self._watches.add(watch)
         return watch
 
+    def census(self) -> dict:
+        """Counts for monitoring, true at the moment of asking: sessions by (state, agent), live
+        agent processes and waiting permission requests by agent, the oldest request's wait (s)."""
+        now = time.monotonic()
+        sessions: Counter = Counter()
+        processes: Counter = Counter()
+        waiting: Counter = Counter()
+        oldest_wait = 0.0
+        for session in self.sessions.values():
+            agent = session.row["agent"]
+            sessions[(session.row["state"], agent)] += 1
+            if session.process is not None:
+                processes[agent] += 1
+            for pending in session.permissions.values():
+                waiting[agent] += 1
+                oldest_wait = max(oldest_wait, now - pending.asked_at)
+        return {"sessions": sessions, "processes": processes, "waiting": waiting, "oldest_wait": oldest_wait}
+
     def current_activity(self) -> list[str]:
         return [s.id for s in self.sessions.values() if s.state in (State.RUNNING, State.INTERRUPTING, State.STARTING)]
 
@@ -169,6 +209,7 @@ class SessionManager:
 
     # controls -------------------------------------------------------------------------
 
+    @observed("start")
     async def start_session(self, agent: str, cwd: str | None = None, title: str | None = None,
                             prompt: str | None = None, context: list[dict] | None = None) -> dict:
         spec = self._spec(agent)
@@ -185,7 +226,7 @@ class SessionManager:
             "agent_session_id": None, "turns": 0, "error": None,
         }
         self.store.insert_session(row)
-        session = Session(row, self.store, self.config, self._session_changed)
+        session = Session(row, self.store, self.config, self._session_changed, self.observer)
         self.sessions[row["id"]] = session
         session._record("state", {"state": "starting", "previous": None})
         self._session_changed(session)
@@ -194,26 +235,31 @@ class SessionManager:
             session.prompt(prompt, context)
         return session.snapshot()
 
+    @observed("prompt")
     async def prompt(self, session_id: str, text: str, context: list[dict] | None = None) -> dict:
         session = self.session(session_id)
         session.prompt(_text(text), check_context(context))
         return session.snapshot()
 
+    @observed("interrupt")
     async def interrupt(self, session_id: str) -> dict:
         session = self.session(session_id)
         await session.interrupt()
         return session.snapshot()
 
+    @observed("pause")
     async def pause(self, session_id: str) -> dict:
         session = self.session(session_id)
         await session.pause()
         return session.snapshot()
 
+    @observed("stop")
     async def stop(self, session_id: str) -> dict:
         session = self.session(session_id)
         await session.stop()
         return session.snapshot()
 
+    @observed("resume")
     async def resume(self, session_id: str, prompt: str | None = None,
                      context: list[dict] | None = None) -> dict:
         session = self.session(session_id)
@@ -237,6 +283,7 @@ class SessionManager:
             session.prompt(prompt, context)
         return session.snapshot()
 
+    @observed("answer")
     async def answer_permission(self, session_id: str, request_id: str, option_id: str) -> dict:
         session = self.session(session_id)
         if not isinstance(option_id, str) or not option_id:
@@ -244,6 +291,7 @@ class SessionManager:
         await session.answer_permission(str(request_id), option_id)
         return session.snapshot()
 
+    @observed("forget")
     async def forget(self, session_id: str) -> None:
         session = self.session(session_id)
         session.check("forget")

@@ -23,6 +23,7 @@ from .config import EngineConfig
 from .context import to_acp
 from .errors import IllegalControl, InvalidOption, UnknownPermissionRequest
 from .events import EventLog
+from .observer import NO_OBSERVER, EngineObserver
 from .process import AgentProcess
 from .resume import SEED_CHAR_LIMIT, build_seed
 from .states import ADVICE, ENDED, LEGAL, State
@@ -39,6 +40,7 @@ class Turn:
     closed: bool = False
     files: set[str] = field(default_factory=set)
     tool_kinds: dict[str, str] = field(default_factory=dict)
+    started_at: float = field(default_factory=time.monotonic)
     ended: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     task: asyncio.Task | None = None
 
@@ -47,11 +49,14 @@ class Turn:
 class PendingPermission:
     raw_id: Any
     option_ids: list[str]
+    asked_at: float = field(default_factory=time.monotonic)
 
 
 class Session:
-    def __init__(self, row: dict, store: Store, config: EngineConfig, on_change: Callable[["Session"], None]):
+    def __init__(self, row: dict, store: Store, config: EngineConfig, on_change: Callable[["Session"], None],
+                 observer: EngineObserver = NO_OBSERVER):
         self.row = row
+        self.observer = observer
         self.store = store
         self.config = config
         self._on_change = on_change
@@ -265,6 +270,7 @@ class Session:
             stop_reason = "cancelled"
         self._record("turn_end", {"turn": turn.number, "stop_reason": stop_reason,
                                   "files": sorted(turn.files)}, turn.number)
+        self.observer.turn_ended(self.row["agent"], stop_reason, time.monotonic() - turn.started_at)
         if self.turn is turn:
             self.turn = None
         if not turn.ended.done():
@@ -379,6 +385,7 @@ class Session:
                 f"{option_id!r} is not an option of permission request {request_id}; "
                 f"the options are: {', '.join(pending.option_ids)}.")
         del self.permissions[request_id]
+        self._settled(pending, "answered")
         self._record("permission_answer", {"request_id": request_id, "outcome": "selected",
                                            "option_id": option_id}, self.turn.number if self.turn else None)
         self.log.flush()
@@ -391,7 +398,11 @@ class Session:
             self._record("permission_answer", {"request_id": request_id, "outcome": "cancelled"},
                          self.turn.number if self.turn else None)
             self._answer_later(pending.raw_id, None)
+            self._settled(pending, "withdrawn")
         self.permissions.clear()
+
+    def _settled(self, pending: PendingPermission, outcome: str) -> None:
+        self.observer.permission_settled(self.row["agent"], outcome, time.monotonic() - pending.asked_at)
 
     # controls -------------------------------------------------------------------------
 
@@ -460,6 +471,7 @@ class Session:
         if driver is not None:
             await driver.close()
         self._record("process_exit", {"code": code, "signal": process.exit_signal, "requested": True})
+        self.observer.process_exited(self.row["agent"], requested=True)
         self._update(exit_code=code)
         self.process, self.driver = None, None
 
@@ -472,6 +484,7 @@ class Session:
         if process.expected_exit or self.process is not process:
             return
         self._record("process_exit", {"code": code, "signal": process.exit_signal, "requested": False})
+        self.observer.process_exited(self.row["agent"], requested=False)
         tail = list(process.stderr_tail)[-STDERR_LINES_IN_TRANSCRIPT:]
         if tail:
             self._record("stderr", {"lines": tail})
@@ -479,6 +492,8 @@ class Session:
             held, self._held = self._held, []
             for action in held:
                 action()
+        for pending in self.permissions.values():
+            self._settled(pending, "withdrawn")
         self.permissions.clear()
         if self.turn is not None:
             self._end_turn(self.turn, "failed")

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import threading
 from pathlib import Path
 
 from jupyter_server._tz import utcnow
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Dict, Enum, Float, Int, Type, Unicode, default
+from traitlets import Dict, Enum, Float, Int, TraitError, Type, Unicode, default
 
 from .. import __version__
-from . import handlers, stream
+from . import handlers, metrics, stream
 
 # The key under which we report activity in `settings["last_activity_times"]`, the dict
-# ServerApp.last_activity() reads when deciding whether an idle server may shut down.
+# ServerApp.last_activity() reads: for its own idle shutdown, and what JupyterHub's single-user
+# extension reports to the hub (and so to jupyterhub-idle-culler).
 ACTIVITY_KEY = "glue_jupyter"
+# Set by the hub's spawner (e.g. `c.Spawner.environment`): a per-user limit without config files.
+MAX_ACTIVE_ENV = "GLUE_JUPYTER_MAX_ACTIVE_SESSIONS"
 
 
 class GlueApp(ExtensionApp):
@@ -50,7 +56,8 @@ class GlueApp(ExtensionApp):
     ).tag(config=True)
 
     max_active_sessions = Int(
-        4, help="At most this many sessions are active (starting, idle, running, interrupting)."
+        help="At most this many sessions are active (starting, idle, running, interrupting). "
+        f"Default: ${MAX_ACTIVE_ENV} if set (JupyterHub's spawner environment), else 4."
     ).tag(config=True)
 
     stop_grace_period = Float(
@@ -76,6 +83,13 @@ class GlueApp(ExtensionApp):
         '"title": str, "install_hint": str, "trust_load_session": bool}}.',
     ).tag(config=True)
 
+    busy_activity_interval = Float(
+        help="While a turn runs (or waits for a permission answer) the server's last activity is "
+        "refreshed this often, in seconds, also with no browser attached: JupyterHub's single-user "
+        "server reports that activity to the hub every $JUPYTERHUB_ACTIVITY_INTERVAL, so the idle "
+        "culler never culls mid-turn. Default: half of $JUPYTERHUB_ACTIVITY_INTERVAL, at most 60.",
+    ).tag(config=True)
+
     stream_write_timeout = Float(
         10.0,
         help="Seconds a WebSocket write may wait on a client that stopped reading before the "
@@ -87,6 +101,23 @@ class GlueApp(ExtensionApp):
         from ..engine.config import default_data_dir
 
         return str(default_data_dir())
+
+    @default("max_active_sessions")
+    def _default_max_active_sessions(self) -> int:
+        value = os.environ.get(MAX_ACTIVE_ENV, "").strip()
+        if not value:
+            return 4
+        if not (value.isascii() and value.isdigit() and int(value) >= 1):
+            raise TraitError(f"{MAX_ACTIVE_ENV} must be a whole number of at least 1, not {value!r}.")
+        return int(value)
+
+    @default("busy_activity_interval")
+    def _default_busy_activity_interval(self) -> float:
+        try:
+            hub_interval = float(os.environ.get("JUPYTERHUB_ACTIVITY_INTERVAL") or 300)
+        except ValueError:
+            hub_interval = 300.0
+        return min(60.0, max(0.5, hub_interval / 2))
 
     @default("root_dir")
     def _default_root_dir(self) -> str:
@@ -110,9 +141,10 @@ class GlueApp(ExtensionApp):
     # -- lifecycle -------------------------------------------------------------------------
 
     def initialize_settings(self) -> None:
-        self.session_manager = self.session_manager_class(self.engine_config())
+        self.session_manager = self.session_manager_class(self.engine_config(),
+                                                          observer=metrics.MetricsObserver())
         self._opening: asyncio.Future | None = None
-        self._activity_task: asyncio.Task | None = None
+        self._activity_tasks: list[asyncio.Task] = []
 
     def initialize_handlers(self) -> None:
         rest = {"manager": self.session_manager, "ready": self.ready}
@@ -129,19 +161,54 @@ class GlueApp(ExtensionApp):
 
     async def _open(self) -> None:
         await self.session_manager.open()
-        self._activity_task = asyncio.ensure_future(self._track_activity())
+        metrics.CENSUS.managers.add(self.session_manager)
+        self._activity_tasks = [asyncio.ensure_future(self._track_activity()),
+                                asyncio.ensure_future(self._keep_busy_fresh())]
         self.log.info("glue_jupyter: %s sessions db at %s", __version__,
                       self.session_manager.config.db_path)
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:
+        self._stop_cleanly_on_sigint(serverapp)
         await self.ready()
+
+    def _stop_cleanly_on_sigint(self, serverapp) -> None:
+        """Make SIGINT the clean stop SIGTERM already is, when nobody else handles it.
+
+        JupyterHub's local spawners stop a server with SIGINT first. Without a terminal,
+        jupyter_server leaves SIGINT to Python: a KeyboardInterrupt ends the event loop and the
+        process without the server's cleanup, so no extension's stop hook runs, agent process
+        groups are left behind and live sessions come back failed. (With a terminal, jupyter_server
+        asks for confirmation, and we leave that alone.)
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return
+        stop = getattr(serverapp, "_signal_stop", None)
+        if stop is None:  # a jupyter_server without it: the public API does the same
+            def stop(signum, frame):
+                serverapp.log.critical("received signal %s, stopping", signum)
+                serverapp.stop(from_signal=True)
+        signal.signal(signal.SIGINT, stop)
+
+    def _activity_times(self) -> dict:
+        return self.serverapp.web_app.settings.setdefault("last_activity_times", {})
 
     async def _track_activity(self) -> None:
         """Every session change is activity: keeps the idle culler's clock fresh."""
-        times = self.serverapp.web_app.settings.setdefault("last_activity_times", {})
+        times = self._activity_times()
         times[ACTIVITY_KEY] = utcnow()
         async for _change in self.session_manager.watch():
             times[ACTIVITY_KEY] = utcnow()
+
+    async def _keep_busy_fresh(self) -> None:
+        """A turn can run (or wait for a permission answer) for hours without a state change:
+        while one does, the activity stays fresh, whether or not anyone is watching."""
+        times = self._activity_times()
+        while True:
+            await asyncio.sleep(self.busy_activity_interval)
+            if self.session_manager.current_activity():
+                times[ACTIVITY_KEY] = utcnow()
 
     def current_activity(self):
         """Running sessions, so `shutdown_no_activity` never shuts the server down mid-turn."""
@@ -155,12 +222,13 @@ class GlueApp(ExtensionApp):
             return
         with contextlib.suppress(Exception):
             await self._opening
-        if self._activity_task is not None:
-            self._activity_task.cancel()
+        for task in self._activity_tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._activity_task
+                await task
         self.log.info("glue_jupyter: stopping every live session")
         await self.session_manager.close()
+        metrics.CENSUS.managers.discard(self.session_manager)
 
 
 main = launch_new_instance = GlueApp.launch_instance

@@ -36,8 +36,9 @@ CONTROL_FIELDS = {
     "resume": {"prompt": (OPTIONAL_STR, False), "context": CONTEXT},
 }
 ANSWER_FIELDS = {"option_id": ((str,), True)}
-# Query parameters Jupyter itself reads on any request (credentials).
-AUTH_PARAMS = frozenset({"token", "_xsrf"})
+# Query parameters Jupyter itself reads on any request: credentials, and `no_track_activity`,
+# which keeps a poll (the hub portal's listing) from counting as the user's activity.
+AUTH_PARAMS = frozenset({"token", "_xsrf", "no_track_activity"})
 
 
 def parse_count(name: str, value: str | None, minimum: int) -> int | None:
