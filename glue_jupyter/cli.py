@@ -9,7 +9,8 @@ import sys
 
 from .client import GlueClientError, connect
 from .client.permissions import answer
-from .client.render import TextStream, ago, dot, status_line
+from .client import listing
+from .client.render import TextStream, dot, status_line
 from .client.resolve import resolve_id
 from .client.stream import follow_until_settled
 
@@ -56,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
         s = cmd(name, what)
         s.add_argument("id")
         s.add_argument("request", nargs="?", help="which request (default: the oldest waiting)")
+    s = cmd("rename", "give a session another title")
+    s.add_argument("id")
+    s.add_argument("title", nargs="+")
     cmd("agents", "list the agents the server can launch")
     return p
 
@@ -104,11 +108,8 @@ def cmd_list(client, args, out):
     if not sessions:
         print("no sessions; start one with: jupyter glue start --agent demo 'your prompt'")
         return
-    rows = [
-        (dot(s["state"], out.colour) + " " + s["state"], s["id"][:8], s.get("title") or "", s["agent"], s["cwd"], ago(s.get("updated_at")))
-        for s in sessions
-    ]
-    _table(rows, ("STATE", "ID", "TITLE", "AGENT", "FOLDER", "ACTIVITY"))
+    rows = [(dot(row[0], out.colour) + " " + row[0], *row[1:]) for row in listing.rows(sessions)]
+    _table(rows, tuple(h.upper() for h in listing.HEADERS))
 
 
 def cmd_show(client, args, out):
@@ -123,6 +124,8 @@ def cmd_show(client, args, out):
         text = TextStream()
         sys.stdout.write("".join(text.feed(e) for e in events))
         print()
+        if events:  # the user has now read it: it no longer needs them for what it showed
+            client.mark_seen(sid, events[-1]["seq"])
         return
     if not out.json:
         print(f"{dot(session['state'], out.colour)} {session.get('title') or 'untitled'}  [{session['agent']}] {session['cwd']}")
@@ -131,8 +134,10 @@ def cmd_show(client, args, out):
 
 def _follow(client, sid, out):
     text = TextStream()
+    last_seq = 0
     try:
         for ev in follow_until_settled(client, sid):
+            last_seq = ev["seq"]
             if out.json:
                 print(json.dumps(ev), flush=True)
             else:
@@ -141,6 +146,8 @@ def _follow(client, sid, out):
     finally:
         if not out.json:
             print()
+    if not out.json and last_seq:
+        client.mark_seen(sid, last_seq)
     if not out.json and client.get(sid)["pending_permissions"]:
         print(f"the agent waits for your answer: {PROG} allow {sid[:8]}  or  {PROG} deny {sid[:8]}")
 
@@ -173,6 +180,10 @@ def cmd_resume(client, args, out):
     out.session(client.resume(resolve_id(client, args.id), " ".join(args.text) or None), "resumed")
 
 
+def cmd_rename(client, args, out):
+    out.session(client.rename(resolve_id(client, args.id), " ".join(args.title)), "renamed")
+
+
 def cmd_forget(client, args, out):
     sid = resolve_id(client, args.id)
     client.forget(sid)
@@ -195,7 +206,7 @@ COMMANDS = {
     "interrupt": _control("interrupt", "interrupted"), "pause": _control("pause", "paused"),
     "stop": _control("stop", "stopped"),
     "allow": _answer("allow", "allowed"), "deny": _answer("deny", "denied"),
-    "resume": cmd_resume, "forget": cmd_forget, "agents": cmd_agents,
+    "resume": cmd_resume, "rename": cmd_rename, "forget": cmd_forget, "agents": cmd_agents,
 }
 
 if __name__ == "__main__":

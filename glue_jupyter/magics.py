@@ -6,6 +6,7 @@ only, the widget is imported when first shown, the engine only for the embedded 
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -16,16 +17,21 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
 from .client import GlueClientError, NoServerFound, connect
-from .client.render import HTML_COLOURS, SETTLED, TextStream, ago, snapshot_text, status_line
+from .client import listing
+from .client.render import HTML_COLOURS, SETTLED, TextStream, snapshot_text, status_line
 from .client.resolve import resolve_id
 
 DEFAULT_AGENT_ENV = "GLUE_JUPYTER_AGENT"
 USAGE = """\
 %glue start --agent NAME [--cwd DIR] [--title T] [--wait] [PROMPT]
 %glue list | agents | search TEXT
-%glue show|interrupt|pause|stop [ID]
+%glue show|interrupt|pause|stop|allow|deny [ID]
 %glue resume [ID] [--wait] [FOLLOW-UP]
-%%glue [ID] [--agent NAME] [--wait]   (cell body = prompt)"""
+%glue rename [ID] TITLE
+%%glue [ID] [--agent NAME] [--wait]   (cell body = prompt)
+Every subcommand explained: %glue?"""
+SUBCOMMANDS = ("start", "list", "search", "agents", "show", "interrupt", "pause", "stop", "allow", "deny",
+               "resume", "rename")
 
 
 class GlueError(Exception):
@@ -191,6 +197,11 @@ class GlueMagics(Magics):
           %glue deny [ID]             ... or deny it (the widget has buttons for both).
           %glue resume [ID] [--wait] [FOLLOW-UP]
               Continue a paused, stopped or failed session, optionally with a message.
+          %glue rename [ID] TITLE     Give the session another title (every view shows it).
+
+        `%glue list` puts the sessions that need you first (a permission request waiting, a
+        failure, a finished turn you have not seen yet), then those working, then the rest,
+        with the same relative times as the JupyterLab side panel.
 
         Cell magic::
 
@@ -211,10 +222,9 @@ class GlueMagics(Magics):
             if cell is not None:
                 return self._cell(line, cell)
             cmd, _, rest = line.strip().partition(" ")
-            handler = getattr(self, f"_cmd_{cmd}", None) if cmd else None
-            if handler is None:
-                raise _usage(f"unknown subcommand {cmd!r}" if cmd else "missing subcommand")
-            return handler(rest.strip())
+            if cmd not in SUBCOMMANDS:
+                raise _usage(_unknown_subcommand(cmd) if cmd else "missing subcommand")
+            return getattr(self, f"_cmd_{cmd}")(rest.strip())
         except GlueClientError as e:
             raise GlueError(str(e)) from None
         except KeyboardInterrupt:
@@ -283,6 +293,16 @@ class GlueMagics(Magics):
     def _cmd_deny(self, rest):
         self._answer("deny", rest)
 
+    def _cmd_rename(self, rest):
+        ref = None
+        first = rest.split(None, 1)[0] if rest else ""
+        if first and len(rest.split()) > 1 and self._looks_like_id(first):
+            ref, rest = first, rest[len(first):].strip()
+        if not rest:
+            raise _usage("%glue rename needs a TITLE")
+        s = self.client.rename(self._target(ref), rest)
+        print(f"glue: renamed {_label(s)}")
+
     def _cmd_resume(self, rest):
         ref = None
         first = rest.split(None, 1)[0] if rest else ""
@@ -326,12 +346,14 @@ class GlueMagics(Magics):
         return parts[0] if parts else None
 
     def _after_turn_started(self, s, wait, verb="started", since=0):
-        print(f"glue: {verb} {_label(s)} → {status_line(s)}")
         if self._widgets:
+            # No state here: it would go stale above the widget, which shows it live.
+            print(f"glue: {verb} {_label(s)}")
             if wait:
                 self.client.wait(s["id"])
             self._display(s["id"])
         else:
+            print(f"glue: {verb} {_label(s)} → {status_line(s)}")
             self._print(s["id"], follow=True, since=since)
 
     @property
@@ -354,15 +376,22 @@ class GlueMagics(Magics):
 
         session = self.client.get(sid)
         if not follow or (session["state"] in SETTLED and since == 0):
-            print(snapshot_text(session, self.client.events(sid, after_seq=since)))
+            events = self.client.events(sid, after_seq=since)
+            print(snapshot_text(session, events))
+            if events:  # read: it no longer needs the user for what it showed
+                self.client.mark_seen(sid, events[-1]["seq"])
             return
         stream = TextStream()
+        last_seq = 0
         try:
             for ev in follow_until_settled(self.client, sid, since):
+                last_seq = ev["seq"]
                 sys.stdout.write(stream.feed(ev))
                 sys.stdout.flush()
         finally:
             print()
+        if last_seq:
+            self.client.mark_seen(sid, last_seq)
         if self.client.get(sid)["pending_permissions"]:
             print("glue: the agent waits for your answer: %glue allow  or  %glue deny")
 
@@ -370,11 +399,7 @@ class GlueMagics(Magics):
         if not sessions:
             print(empty)
             return
-        rows = [
-            (s["state"], s["id"][:8], s.get("title") or "", s["agent"], s["cwd"], ago(s.get("updated_at")))
-            for s in sessions
-        ]
-        self._table(rows, ("state", "id", "title", "agent", "folder", "last activity"), dots=True)
+        self._table(listing.rows(sessions), listing.HEADERS, dots=True)
 
     def _table(self, rows, headers, dots=False):
         widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
@@ -392,6 +417,11 @@ class GlueMagics(Magics):
         head = "".join(f"<th style='text-align:left'>{escape(h)}</th>" for h in headers)
         body = "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(r)) + "</tr>" for r in rows)
         display({"text/plain": text, "text/html": f"<table><tr>{head}</tr>{body}</table>"}, raw=True)
+
+
+def _unknown_subcommand(cmd: str) -> str:
+    close = difflib.get_close_matches(cmd, SUBCOMMANDS, n=1, cutoff=0.6)
+    return f"unknown subcommand {cmd!r}" + (f"; did you mean {close[0]!r}?" if close else "")
 
 
 def _label(s: dict) -> str:

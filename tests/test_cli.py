@@ -134,3 +134,36 @@ async def test_allow_and_deny_permission_requests(glue_env, glue_client, tmp_pat
     assert (await glue_json("deny", sid))["pending_permissions"] == 0
     await call(glue_client.wait, sid, "idle", timeout=30)
     assert not (tmp_path / "denied.md").exists()
+
+
+async def test_list_marks_what_needs_you_first_and_show_marks_it_seen(glue_env, glue_client, tmp_path):
+    """The side panel's triage in a terminal: needs you, then working, then the rest."""
+    quiet = await glue_json("start", "--agent", "demo", "--cwd", str(tmp_path), "--title", "Quiet")
+    done = await glue_json("start", "--agent", "demo", "--cwd", str(tmp_path), "--title", "Done", "quick")
+    await call(glue_client.wait, done["id"], "idle", timeout=30)
+    await call(glue_client.mark_seen, quiet["id"])  # nothing to see: it never ran a turn
+    busy = await glue_json("start", "--agent", "demo", "--cwd", str(tmp_path), "--title", "Busy", "sleep")
+
+    code, out, err = await glue("list")
+    assert code == 0, err
+    header, *lines = out.splitlines()
+    assert header.split()[:3] == ["STATE", "NEEDS", "YOU"] and "ACTIVITY" in header
+    titles = [next(t for t in ("Done", "Busy", "Quiet") if f" {t} " in line) for line in lines]
+    assert titles == ["Done", "Busy", "Quiet"]
+    assert "finished" in lines[0] and "just now" in lines[0]
+
+    code, out, err = await glue("show", done["id"][:8])
+    assert code == 0 and "Quick answer" in out, err
+    assert (await call(glue_client.get, done["id"]))["needs_you"] is None
+    code, out, _ = await glue("list")
+    assert "finished" not in out
+    await glue_json("stop", busy["id"])
+
+
+async def test_rename_from_the_command_line(glue_env, glue_client, tmp_path):
+    s = await glue_json("start", "--agent", "demo", "--cwd", str(tmp_path), "--title", "Before")
+    code, out, err = await glue("rename", s["id"][:8], "After", "the", "rename")
+    assert code == 0 and "renamed" in out, err
+    assert (await call(glue_client.get, s["id"]))["title"] == "After the rename"
+    code, _, err = await glue("rename", s["id"], " ")
+    assert code == 1 and "must not be empty" in err and "Traceback" not in err

@@ -116,3 +116,14 @@ async def test_ids_can_be_abbreviated(glue_client, tmp_path):
     assert await call(resolve_id, c, s["id"][:6]) == s["id"]
     with pytest.raises(ServerError, match="no session"):
         await call(resolve_id, c, "zzzz")
+
+
+def test_relative_times_use_the_panels_words():
+    from glue_jupyter.client.listing import ago
+
+    now = 1_764_000_000.0
+    assert [ago(now - d, now) for d in (0, 44, 45, 150, 3599, 3600, 5400, 86399, 86400, 3 * 86400)] == [
+        "just now", "just now", "1 min ago", "3 min ago", "60 min ago", "1 h ago", "2 h ago", "24 h ago",
+        "yesterday", "3 days ago"]
+    assert ago(now - 30 * 86400, now).count("-") == 2  # a date, the same in every locale
+    assert ago(None) == "-"

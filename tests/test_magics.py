@@ -142,7 +142,37 @@ async def test_usage_errors_are_short(nb, cell, message):
     r = await nb.run(cell)
     assert not r.ok
     assert "UsageError" in r.stderr and message in r.stderr and "Traceback" not in r.text
-    assert "%glue start --agent NAME" in r.stderr  # the usage summary
+    assert "%glue start --agent NAME" in r.stderr  # the usage summary, every subcommand in it
+    assert "allow|deny" in r.stderr and "%glue rename" in r.stderr and "%glue?" in r.stderr
+
+
+@pytest.mark.parametrize(("cell", "guess"), [("%glue stpo", "'stop'"), ("%glue lsit", "'list'"),
+                                             ("%glue alow", "'allow'"), ("%glue renam x", "'rename'")])
+async def test_a_misspelt_subcommand_gets_a_did_you_mean(nb, cell, guess):
+    r = await nb.run(cell)
+    assert not r.ok and f"did you mean {guess}?" in r.stderr, r.text
+
+
+async def test_no_stale_state_above_the_widget(nb, tmp_path):
+    r = await nb.run(f"%glue start --agent demo --cwd {tmp_path} quick")
+    assert r.ok and "glue: started" in r.stdout
+    assert "→" not in r.stdout and "running" not in r.stdout and "idle" not in r.stdout  # the widget shows it live
+
+
+async def test_rename_and_list_marks_what_needs_you(nb, glue_client, tmp_path):
+    await nb.run(f"%glue start --agent demo --cwd {tmp_path} --title First quick")
+    sid = nb.magics.current
+    await call(glue_client.wait, sid, "idle", timeout=30)
+    r = await nb.run("%glue rename Better title")
+    assert r.ok and "renamed" in r.stdout, r.text
+    r = await nb.run(f"%glue rename {sid[:8]} Best title")
+    assert r.ok and (await call(glue_client.get, sid))["title"] == "Best title"
+    r = await nb.run("%glue rename")
+    assert not r.ok and "needs a TITLE" in r.stderr
+    r = await nb.run("%glue list")
+    table = r.outputs[-1]["text/plain"]
+    assert "needs you" in table.splitlines()[0] and "finished" in table and "just now" in table
+    assert "Best title" in table
 
 
 async def test_refusals_are_one_line(nb, tmp_path):
@@ -160,7 +190,7 @@ async def test_refusals_are_one_line(nb, tmp_path):
 def test_help_documents_every_subcommand():
     doc = GlueMagics.glue.__doc__
     for sub in ("start", "list", "search", "agents", "show", "interrupt", "pause", "stop", "resume", "allow",
-                "deny", "%%glue"):
+                "deny", "rename", "%%glue"):
         assert sub in doc
 
 

@@ -42,6 +42,7 @@ def routes(sid: str) -> list[tuple[str, str, dict | None]]:
         ("POST", f"{s}/prompt", {"text": "hi"}), ("POST", f"{s}/interrupt", {}),
         ("POST", f"{s}/pause", {}), ("POST", f"{s}/stop", {}), ("POST", f"{s}/resume", {}),
         ("POST", f"{s}/permissions/r1", {"option_id": "o"}),
+        ("PATCH", s, {"title": "renamed"}), ("POST", f"{s}/seen", {}),
     ]
 
 

@@ -63,7 +63,7 @@ async def test_property_based_requests_against_the_live_server(spec, glue_api, g
     headers = {"Authorization": f"token {glue_server.identity_provider.token}"}
     operations = [op.ok() for op in schema.get_all_operations()]
     operations = [op for op in operations if not op.definition.raw.get("x-websocket")]
-    assert len(operations) == 14
+    assert len(operations) == 16
     failures: list[str] = []
 
     def exercise(operation, mode: GenerationMode) -> None:

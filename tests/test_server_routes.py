@@ -132,7 +132,7 @@ async def test_no_free_slot_409_names_the_sessions(glue_api):
     ids = [(await glue_api.start(title=f"s{i}"))["id"] for i in range(3)]
     status, reply = await glue_api.request("POST", "sessions", body={"agent": "demo"})
     assert status == 409
-    assert all(sid in reply["message"] for sid in ids)
+    assert all(sid[:8] in reply["message"] and sid not in reply["message"] for sid in ids)
     assert "Pause or stop" in reply["message"]
     await glue_api.control(ids[0], "pause")  # a paused session holds no slot
     await glue_api.start()
@@ -143,10 +143,11 @@ async def test_no_free_slot_409_names_the_sessions(glue_api):
 async def test_unknown_session_is_404_everywhere(glue_api):
     routes = [("GET", ()), ("DELETE", ()), ("GET", ("events",)),
               ("POST", ("interrupt",)), ("POST", ("pause",)), ("POST", ("stop",)),
-              ("POST", ("resume",)), ("POST", ("permissions", "r1"))]
+              ("POST", ("resume",)), ("POST", ("permissions", "r1")), ("POST", ("seen",)),
+              ("PATCH", ())]
     for method, tail in routes:
-        status, reply = await glue_api.request(method, "sessions", "nosuch", *tail,
-                                               body={"option_id": "x"} if "permissions" in tail else None)
+        body = {"option_id": "x"} if "permissions" in tail else {"title": "t"} if method == "PATCH" else None
+        status, reply = await glue_api.request(method, "sessions", "nosuch", *tail, body=body)
         assert status == 404, (method, tail, reply)
         assert "nosuch" in reply["message"]
     status, _ = await glue_api.request("POST", "sessions", "nosuch", "prompt", body={"text": "hi"})

@@ -96,6 +96,12 @@ class EmbeddedClient(EventWaits):
     def answer_permission(self, session_id, request_id, option_id):
         return self._call(self.manager.answer_permission(session_id, request_id, option_id))
 
+    def rename(self, session_id, title):
+        return self._call(self.manager.rename(session_id, title))
+
+    def mark_seen(self, session_id, seq=None):
+        return self._call(self.manager.mark_seen(session_id, seq))
+
     def forget(self, session_id):
         self._call(self.manager.forget(session_id))
 

@@ -116,6 +116,13 @@ class GlueClient(EventWaits):
         path = self._session_path(session_id, "permissions", request_id)
         return self._request("POST", path, {"option_id": option_id}, timeout=CONTROL_TIMEOUT)
 
+    def rename(self, session_id, title) -> dict:
+        return self._request("PATCH", self._session_path(session_id), {"title": title})
+
+    def mark_seen(self, session_id, seq=None) -> dict:
+        """Tell the server the user has now seen the session's log (up to seq)."""
+        return self._request("POST", self._session_path(session_id, "seen"), {} if seq is None else {"seq": seq})
+
     def forget(self, session_id) -> None:
         self._request("DELETE", self._session_path(session_id), timeout=CONTROL_TIMEOUT)
 

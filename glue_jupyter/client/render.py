@@ -24,16 +24,6 @@ def dot(state: str, colour: bool) -> str:
     return f"\x1b[{STATE_COLOURS.get(state, '0')}m●\x1b[0m" if colour else "●"
 
 
-def ago(ts: float | None, now: float | None = None) -> str:
-    if not ts:
-        return "-"
-    secs = max(0, int((now or time.time()) - ts))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if secs >= size:
-            return f"{secs // size}{unit} ago"
-    return f"{secs}s ago"
-
-
 def duration(secs: float) -> str:
     secs = int(secs)
     if secs >= 3600:

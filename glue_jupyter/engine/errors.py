@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 
+SHORT_ID = 8  # what lists show; any unique prefix is accepted where an id is typed
+
+
+def session_label(session_id: str, title: str | None = None) -> str:
+    """How messages name a session: its title and the short id lists show."""
+    short = session_id[:SHORT_ID]
+    return f"“{title}” ({short})" if title else f"session {short}"
+
+
 class GlueError(Exception):
     """Base of every error a surface should show to the user verbatim."""
 
@@ -34,15 +43,16 @@ class AgentNotInstalled(GlueError):
 
 
 class IllegalControl(GlueError):
-    def __init__(self, session_id: str, control: str, state: str, advice: str = ""):
-        text = f"Cannot {control} session {session_id}: it is {state}."
+    def __init__(self, session_id: str, control: str, state: str, advice: str = "", title: str | None = None):
+        being = "it has failed" if state == "failed" else f"it is {state}"
+        text = f"Cannot {control} {session_label(session_id, title)}: {being}."
         super().__init__(f"{text} {advice}".strip())
         self.session_id, self.control, self.state = session_id, control, state
 
 
 class NoFreeSlot(GlueError):
     def __init__(self, limit: int, active: list[tuple[str, str, str]]):
-        listed = "; ".join(f"{sid} ({title or 'untitled'}, {state})" for sid, title, state in active)
+        listed = "; ".join(f"{sid[:SHORT_ID]} ({title or 'untitled'}, {state})" for sid, title, state in active)
         super().__init__(
             f"All {limit} session slots are in use by: {listed}. "
             "Pause or stop one of them, then try again."
@@ -53,7 +63,7 @@ class NoFreeSlot(GlueError):
 class UnknownPermissionRequest(GlueError):
     def __init__(self, session_id: str, request_id: str):
         super().__init__(
-            f"Session {session_id} has no pending permission request {request_id!r} "
+            f"Session {session_id[:SHORT_ID]} has no pending permission request {request_id!r} "
             "(it may have been answered or withdrawn already)."
         )
 

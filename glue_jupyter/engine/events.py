@@ -41,7 +41,13 @@ class EventLog:
 
     # appending ------------------------------------------------------------------------
 
-    def append(self, kind: str, data: dict, turn: int | None = None) -> None:
+    @property
+    def last_seq(self) -> int:
+        """The highest seq appended so far (stored or about to be)."""
+        return self._next_seq - 1
+
+    def append(self, kind: str, data: dict, turn: int | None = None) -> int:
+        """Append an event (coalesced into the previous one when it continues it); its seq."""
         now = round(time.time(), 4)  # 0.1 ms: survives SQLite's 15-digit REAL-to-text exactly
         last = self._pending[-1] if self._pending else None
         if (
@@ -60,6 +66,7 @@ class EventLog:
         if kind == "agent_message_chunk" and turn is not None:
             self._turn_text.setdefault(turn, []).append(data.get("text", ""))
         self._schedule_flush()
+        return self._next_seq - 1
 
     def _schedule_flush(self) -> None:
         if self._flush_scheduled:

@@ -223,7 +223,7 @@ class SessionManager:
             "id": uuid.uuid4().hex, "title": (title or "").strip() or _title_from(prompt), "agent": agent,
             "cwd": str(folder), "state": State.STARTING.value, "created_at": now, "updated_at": now,
             "paused_since": None, "last_seq": 0, "exit_code": None, "resumed_via": None,
-            "agent_session_id": None, "turns": 0, "error": None,
+            "agent_session_id": None, "turns": 0, "error": None, "seen_seq": 0, "attention_seq": 0,
         }
         self.store.insert_session(row)
         session = Session(row, self.store, self.config, self._session_changed, self.observer)
@@ -270,8 +270,10 @@ class SessionManager:
             if session.state is State.PAUSED and session._paused_from is State.RUNNING:
                 from .errors import IllegalControl
                 raise IllegalControl(session.id, "resume with a message", "paused in the middle of a turn",
-                                     "Resume it without a message, then wait for the turn or interrupt it.")
+                                     "Resume it without a message, then wait for the turn or interrupt it.",
+                                     session.row["title"])
         self._claim_slot(exclude=session)
+        session.mark_seen()  # resuming is acting on what the session showed
         if session.state is State.PAUSED:
             session.thaw()
         else:
@@ -289,6 +291,19 @@ class SessionManager:
         if not isinstance(option_id, str) or not option_id:
             raise InvalidRequest("option_id must be a non-empty string.")
         await session.answer_permission(str(request_id), option_id)
+        return session.snapshot()
+
+    async def mark_seen(self, session_id: str, seq: int | None = None) -> dict:
+        """A view showed the user this session's log up to `seq` (default: all of it)."""
+        session = self.session(session_id)
+        if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or seq < 0):
+            raise InvalidRequest("seq must be a whole number, 0 or more.")
+        session.mark_seen(seq)
+        return session.snapshot()
+
+    async def rename(self, session_id: str, title: str) -> dict:
+        session = self.session(session_id)
+        session.rename(_title(title))
         return session.snapshot()
 
     @observed("forget")
@@ -350,6 +365,21 @@ def _context(context, prompt) -> list[dict]:
     if context and prompt is None:
         raise InvalidRequest("context is sent with a prompt: give the prompt too.")
     return check_context(context)
+
+
+TITLE_LIMIT = 200
+
+
+def _title(title) -> str:
+    """A title as typed: one line, surrounding blanks dropped, not empty, not endless."""
+    if not isinstance(title, str):
+        raise InvalidRequest("The title must be a string.")
+    clean = " ".join(title.split())
+    if not clean:
+        raise InvalidRequest("The title must not be empty.")
+    if len(clean) > TITLE_LIMIT:
+        raise InvalidRequest(f"The title is {len(clean)} characters long; at most {TITLE_LIMIT} are allowed.")
+    return clean
 
 
 def _title_from(prompt: str | None) -> str:

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from ..agents.acp_events import permission_request, touched_paths, translate_update
 from ..agents.registry import AgentSpec, scrubbed_environment
+from .attention import ATTENTION_STOP_REASONS, needs_you
 from .config import EngineConfig
 from .context import to_acp
 from .errors import IllegalControl, InvalidOption, UnknownPermissionRequest
@@ -92,7 +93,8 @@ class Session:
         return State(self.row["state"])
 
     def snapshot(self) -> dict:
-        return {**self.row, "pending_permissions": len(self.permissions)}
+        pending = len(self.permissions)
+        return {**self.row, "pending_permissions": pending, "needs_you": needs_you(self.row, pending)}
 
     def _update(self, **fields) -> None:
         self.row.update(fields)
@@ -110,8 +112,24 @@ class Session:
         self.row["last_seq"] = last_event["seq"]
         self.row["updated_at"] = last_event["ts"]
 
-    def _record(self, kind: str, data: dict, turn: int | None = None) -> None:
-        self.log.append(kind, data, turn)
+    def _record(self, kind: str, data: dict, turn: int | None = None) -> int:
+        return self.log.append(kind, data, turn)
+
+    # what the user has seen -------------------------------------------------------------
+
+    def mark_seen(self, seq: int | None = None) -> None:
+        """A view showed the user the log up to `seq` (default: all of it); never goes back."""
+        upto = self.log.last_seq if seq is None else min(seq, self.log.last_seq)
+        if upto > self.row["seen_seq"]:
+            self._update(seen_seq=upto)
+            self._notify()
+
+    def rename(self, title: str) -> None:
+        self._update(title=title)
+        self._record("session_info", {"title": title, "renamed": True},
+                     self.turn.number if self.turn else None)
+        self.log.flush()
+        self._notify()
 
     def _set_state(self, new: State) -> None:
         previous = self.state
@@ -123,14 +141,16 @@ class Session:
         elif previous is State.PAUSED:
             fields["paused_since"] = None
         self._update(**fields)
-        self._record("state", {"state": new.value, "previous": previous.value})
+        seq = self._record("state", {"state": new.value, "previous": previous.value})
+        if new is State.FAILED:
+            self._update(attention_seq=seq)
         self.log.flush()  # a state change is visible to every reader when the control returns
         self._notify()
 
     def check(self, control: str) -> None:
         state = self.state
         if state not in LEGAL[control]:
-            raise IllegalControl(self.id, control, state.value, ADVICE.get((control, state), ""))
+            raise IllegalControl(self.id, control, state.value, ADVICE.get((control, state), ""), self.row["title"])
 
     # launching ------------------------------------------------------------------------
 
@@ -233,7 +253,8 @@ class Session:
         """Start a turn. `context`: checked blocks (context.py), sent after the text."""
         self.check("prompt")
         number = self.row["turns"] + 1
-        self._update(turns=number)
+        # Whoever sends the next message has seen what came before it.
+        self._update(turns=number, seen_seq=max(self.row["seen_seq"], self.log.last_seq))
         turn = Turn(number)
         self.turn = turn
         attached, sent = to_acp(context or [], self.driver.takes_embedded_context)
@@ -268,8 +289,10 @@ class Session:
             stop_reason = "stopped"
         elif turn.cancelled and stop_reason not in ("stopped", "failed"):
             stop_reason = "cancelled"
-        self._record("turn_end", {"turn": turn.number, "stop_reason": stop_reason,
-                                  "files": sorted(turn.files)}, turn.number)
+        seq = self._record("turn_end", {"turn": turn.number, "stop_reason": stop_reason,
+                                        "files": sorted(turn.files)}, turn.number)
+        if stop_reason in ATTENTION_STOP_REASONS:
+            self._update(attention_seq=seq)
         self.observer.turn_ended(self.row["agent"], stop_reason, time.monotonic() - turn.started_at)
         if self.turn is turn:
             self.turn = None

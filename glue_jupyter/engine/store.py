@@ -13,11 +13,17 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SESSION_FIELDS = (
     "id", "title", "agent", "cwd", "state", "created_at", "updated_at", "paused_since",
     "last_seq", "exit_code", "resumed_via", "agent_session_id", "turns", "error",
+    "seen_seq", "attention_seq",
+)
+# Columns added after the first schema: (name, declaration), added to older databases on open.
+ADDED_COLUMNS = (
+    ("seen_seq", "INTEGER NOT NULL DEFAULT 0"),       # the user has seen the log up to here
+    ("attention_seq", "INTEGER NOT NULL DEFAULT 0"),  # the last event that needs the user
 )
 
 _SCHEMA = """
@@ -36,7 +42,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     resumed_via TEXT,
     agent_session_id TEXT,
     turns INTEGER NOT NULL DEFAULT 0,
-    error TEXT
+    error TEXT,
+    seen_seq INTEGER NOT NULL DEFAULT 0,
+    attention_seq INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
     session_id TEXT NOT NULL,
@@ -68,9 +76,17 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(_SCHEMA)
+        self._add_missing_columns()
         self.db.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
+
+    def _add_missing_columns(self) -> None:
+        """A database written by an earlier version gets the columns added since, with defaults."""
+        present = {row[1] for row in self.db.execute("PRAGMA table_info(sessions)")}
+        for name, declaration in ADDED_COLUMNS:
+            if name not in present:
+                self.db.execute(f"ALTER TABLE sessions ADD COLUMN {name} {declaration}")
 
     def close(self) -> None:
         self.db.close()
@@ -80,7 +96,8 @@ class Store:
     def insert_session(self, row: dict) -> None:
         cols = ", ".join(SESSION_FIELDS)
         marks = ", ".join("?" for _ in SESSION_FIELDS)
-        self.db.execute(f"INSERT INTO sessions ({cols}) VALUES ({marks})", [row[f] for f in SESSION_FIELDS])
+        values = [row.get(f, 0 if f in ("seen_seq", "attention_seq") else None) for f in SESSION_FIELDS]
+        self.db.execute(f"INSERT INTO sessions ({cols}) VALUES ({marks})", values)
         self._index(row["id"], "title", row["title"], replace=True)
 
     def update_session(self, session_id: str, **fields) -> None:

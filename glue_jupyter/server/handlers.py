@@ -36,6 +36,8 @@ CONTROL_FIELDS = {
     "resume": {"prompt": (OPTIONAL_STR, False), "context": CONTEXT},
 }
 ANSWER_FIELDS = {"option_id": ((str,), True)}
+RENAME_FIELDS = {"title": ((str,), True)}
+SEEN_FIELDS = {"seq": ((int,), False)}
 # Query parameters Jupyter itself reads on any request: credentials, and `no_track_activity`,
 # which keeps a poll (the hub portal's listing) from counting as the user's activity.
 AUTH_PARAMS = frozenset({"token", "_xsrf", "no_track_activity"})
@@ -173,11 +175,29 @@ class SessionHandler(GlueHandler):
 
     @web.authenticated
     @authorized
+    async def patch(self, session_id: str) -> None:
+        data = self.body(RENAME_FIELDS)
+        with glue_errors():
+            self.write_json(await self.manager.rename(session_id, data["title"]))
+
+    @web.authenticated
+    @authorized
     async def delete(self, session_id: str) -> None:
         with glue_errors():
             await self.manager.forget(session_id)
         self.set_status(204)
         self.finish()
+
+
+class SeenHandler(GlueHandler):
+    """A view showed the user the session's log (up to `seq`): it no longer needs them for that."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, session_id: str) -> None:
+        data = self.body(SEEN_FIELDS)
+        with glue_errors():
+            self.write_json(await self.manager.mark_seen(session_id, data.get("seq")))
 
 
 class ControlHandler(GlueHandler):
@@ -236,6 +256,7 @@ routes = [
     (r"/api/glue/sessions", SessionsHandler),
     (SESSION, SessionHandler),
     (SESSION + r"/(?P<control>prompt|interrupt|pause|stop|resume)", ControlHandler),
+    (SESSION + r"/seen", SeenHandler),
     (SESSION + r"/permissions/(?P<request_id>[^/]+)", PermissionHandler),
     (SESSION + r"/events", EventsHandler),
 ]
