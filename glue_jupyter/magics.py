@@ -23,15 +23,17 @@ from .client.resolve import resolve_id
 
 DEFAULT_AGENT_ENV = "GLUE_JUPYTER_AGENT"
 USAGE = """\
-%glue start --agent NAME [--cwd DIR] [--title T] [--wait] [PROMPT]
+%glue start --agent NAME [--cwd DIR] [--title T] [--wait] [CONTEXT] [PROMPT]
 %glue list | agents | search TEXT
 %glue show|interrupt|pause|stop|allow|deny [ID]
 %glue resume [ID] [--wait] [FOLLOW-UP]
 %glue rename [ID] TITLE
-%%glue [ID] [--agent NAME] [--wait]   (cell body = prompt)
+%glue fix [ID] [--with A,B] [MORE]      (the last error and its cell, to the agent)
+%%glue [ID] [--agent NAME] [--wait] [CONTEXT]   (cell body = prompt; @name attaches a variable)
+CONTEXT: --with A,B (variables) · --cells [3,5-7] (the notebook's cells, or In[3], In[5..7]) · --no-notebook
 Every subcommand explained: %glue?"""
 SUBCOMMANDS = ("start", "list", "search", "agents", "show", "interrupt", "pause", "stop", "allow", "deny",
-               "resume", "rename")
+               "resume", "rename", "fix")
 
 
 class GlueError(Exception):
@@ -79,7 +81,10 @@ class NotebookMemory:
 # -- argument parsing -----------------------------------------------------------------------
 # Prompts are prose ("don't touch utils.py"), so only the leading options are tokenised and
 # the rest of the line is taken verbatim.
-_FLAGS = {"--wait"}
+_FLAGS = {"--wait", "--no-notebook"}
+# Options whose value is optional: taken only when the next word looks like one.
+_OPTIONAL_VALUES = {"--cells": re.compile(r"\d+(-\d+)?(,\d+(-\d+)?)*$")}
+CONTEXT_OPTIONS = {"--with": "with", "--cells": "cells", "--no-notebook": "no_notebook"}
 
 
 def parse_options(line: str, allowed: dict[str, str]) -> tuple[dict, str]:
@@ -91,6 +96,12 @@ def parse_options(line: str, allowed: dict[str, str]) -> tuple[dict, str]:
         if name not in allowed:
             raise _usage(f"unknown option {name}")
         rest = rest[m.end():]
+        if name in _OPTIONAL_VALUES and not m.group(2):
+            word = rest.split(None, 1)[0] if rest.strip() else ""
+            if not _OPTIONAL_VALUES[name].match(word):
+                opts[allowed[name]] = True
+                rest = rest.lstrip()
+                continue
         if name in _FLAGS:
             if m.group(2):
                 raise _usage(f"{name} takes no value")
@@ -113,6 +124,10 @@ class GlueMagics(Magics):
         self._client = client
         self._memory = memory
         self._current: str | None = None
+        from .kernel_context.errors import ErrorRecorder
+
+        self.errors = ErrorRecorder()  # registered on post_run_cell by load_ipython_extension
+        self.start_dir = os.getcwd()    # the notebook's folder, before any %cd
         # Widgets need a front end; a terminal gets text (and follows running turns).
         self.rich = shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
@@ -189,7 +204,8 @@ class GlueMagics(Magics):
           %glue list                  Sessions: state, title, agent, folder, last activity.
           %glue search TEXT           Sessions whose title or transcript mention TEXT.
           %glue agents                Agents the server can launch, installed or not.
-          %glue show [ID]             The live widget of a session.
+          %glue show [ID]             The live widget of a session (without ID in a notebook:
+                                      its current session, or the list of its sessions).
           %glue interrupt [ID]        Cancel the turn in progress (the session stays alive).
           %glue pause [ID]            Freeze the session and free its slot.
           %glue stop [ID]             End the agent's process; the transcript stays.
@@ -198,6 +214,9 @@ class GlueMagics(Magics):
           %glue resume [ID] [--wait] [FOLLOW-UP]
               Continue a paused, stopped or failed session, optionally with a message.
           %glue rename [ID] TITLE     Give the session another title (every view shows it).
+          %glue fix [ID] [--with A,B] [MORE]
+              Send the last error's traceback and the source of the cell that raised it
+              to the session, asking for a fix (MORE: words of your own).
 
         `%glue list` puts the sessions that need you first (a permission request waiting, a
         failure, a finished turn you have not seen yet), then those working, then the rest,
@@ -205,10 +224,20 @@ class GlueMagics(Magics):
 
         Cell magic::
 
-          %%glue [ID] [--agent NAME] [--wait]
+          %%glue [ID] [--agent NAME] [--wait] [--with A,B] [--cells [N,M-K]] [--no-notebook]
               The cell body is a prompt to the current session (or ID). A paused or stopped
               session is resumed with it; with no current session, one is started (agent
               from --agent, else $GLUE_JUPYTER_AGENT, else demo).
+
+        Context (shown as chips in the transcript, exactly as sent):
+
+          --with df,model   describe these variables (shape, dtypes, head and statistics
+                            for DataFrames; shape, dtype and a sample for arrays; a
+                            truncated repr otherwise); `@df` in a %%glue body does the same.
+                            Nothing of the kernel is sent unless named.
+          --cells           the notebook's code cells above this one, as saved;
+          --cells 3,5-7     or the cells this kernel ran as In[3], In[5] to In[7].
+          --no-notebook     leave out the link to this notebook (sent by default).
 
         ID is a session id or a unique prefix of one; without it, the notebook's current
         session (the last one started or named here, remembered across kernel restarts).
@@ -233,12 +262,17 @@ class GlueMagics(Magics):
     # -- subcommands --------------------------------------------------------------------------
     def _cmd_start(self, rest):
         opts, prompt = parse_options(
-            rest, {"--agent": "agent", "-a": "agent", "--cwd": "cwd", "--title": "title", "--wait": "wait"}
+            rest, {"--agent": "agent", "-a": "agent", "--cwd": "cwd", "--title": "title", "--wait": "wait",
+                   **CONTEXT_OPTIONS}
         )
         if "agent" not in opts:
             raise _usage("%glue start needs --agent NAME (see %glue agents)")
+        if not prompt and ({"with", "cells"} & set(opts)):
+            raise _usage("--with and --cells go with a prompt: %glue start --agent NAME --with df PROMPT")
         cwd = os.path.abspath(os.path.expanduser(opts.get("cwd", ".")))
-        s = self.client.start(opts["agent"], cwd, title=opts.get("title"), prompt=prompt or None)
+        context = self._context(opts, prompt) if prompt else None
+        s = self.client.start(opts["agent"], cwd, title=opts.get("title"), prompt=prompt or None,
+                              context=context, notebook=self._notebook_name())
         self.current = s["id"]
         return self._after_turn_started(s, opts.get("wait"))
 
@@ -260,7 +294,10 @@ class GlueMagics(Magics):
         self._table(rows, ("agent", "title", "installed"))
 
     def _cmd_show(self, rest):
-        sid = self._target(self._one_id(rest, "show"))
+        ref = self._one_id(rest, "show")
+        sid = self._target(ref) if ref else self._notebook_choice()
+        if sid is None:
+            return
         if self._widgets:
             self._display(sid)
         else:
@@ -314,29 +351,108 @@ class GlueMagics(Magics):
         s = self.client.resume(sid, text or None)
         return self._after_turn_started(s, opts.get("wait"), verb="resumed", since=since)
 
+    def _cmd_fix(self, rest):
+        from .kernel_context import last_error
+
+        ref = None
+        first = rest.split(None, 1)[0] if rest else ""
+        if first and not first.startswith("-") and self._looks_like_id(first):
+            ref, rest = first, rest[len(first):].strip()
+        opts, more = parse_options(rest, {"--agent": "agent", "-a": "agent", "--wait": "wait", **CONTEXT_OPTIONS})
+        error = last_error(self.shell, self.errors)
+        if error is None:
+            raise GlueError("no error to fix: no cell has raised one in this kernel yet")
+        where = f"In[{error.execution_count}]" if error.execution_count is not None else "the last cell"
+        text = f"Fix the error that {where} raised: {error.summary}" + (f"\n\n{more}" if more else "")
+        context = error.context() + self._context(opts, more)
+        return self._send(ref, text, context, opts)
+
     def _cell(self, line, body):
         tokens = line.split()
         ref = tokens[0] if tokens and not tokens[0].startswith("-") else None
-        opts, leftover = parse_options(line[len(ref):] if ref else line, {"--agent": "agent", "-a": "agent", "--wait": "wait"})
+        opts, leftover = parse_options(line[len(ref):] if ref else line,
+                                       {"--agent": "agent", "-a": "agent", "--wait": "wait", **CONTEXT_OPTIONS})
         if leftover:
             raise _usage(f"unexpected {leftover!r} after %%glue")
         text = body.strip()
         if not text:
             raise _usage("%%glue needs a prompt in the cell body")
+        return self._send(ref, text, self._context(opts, text), opts)
+
+    def _send(self, ref, text, context, opts):
+        """Prompt the notebook's session (or ID) with text and context: start one if there is
+        none, resume it with the prompt if it is paused, stopped or failed."""
         sid = self._target(ref) if ref else self.current
+        if context:
+            print("glue: attached " + ", ".join(block["name"] for block in context))
         if sid is None:
             agent = opts.get("agent") or os.environ.get(DEFAULT_AGENT_ENV, "demo")
-            s = self.client.start(agent, os.getcwd(), prompt=text)
+            s = self.client.start(agent, os.getcwd(), prompt=text, context=context or None,
+                                  notebook=self._notebook_name())
             self.current = s["id"]
             since = 0
         else:
             session = self.client.get(sid)
             since = 0 if self._widgets else session["last_seq"]
             if session["state"] in ("paused", "stopped", "failed"):
-                s = self.client.resume(sid, text)
+                s = self.client.resume(sid, text, context=context or None)
             else:
-                s = self.client.prompt(sid, text)
+                s = self.client.prompt(sid, text, context=context or None)
         return self._after_turn_started(s, opts.get("wait"), verb="sent to", since=since)
+
+    # -- the notebook and its kernel as context ------------------------------------------------
+    def _notebook_name(self) -> str | None:
+        from .kernel_context.notebook import session_name
+
+        return session_name()
+
+    def _context(self, opts, text) -> list[dict]:
+        """The blocks a prompt carries: named variables, the notebook (a link), its cells."""
+        from .kernel_context import mentioned_names, variables_context
+        from .kernel_context.mentions import UnknownVariables, parse_with
+        from .kernel_context import notebook as nb
+
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        try:
+            names = parse_with(opts["with"]) if "with" in opts else []
+            names += [n for n in mentioned_names(text or "", namespace) if n not in names]
+            blocks = variables_context(names, namespace)
+            path = nb.notebook_file(self.start_dir)
+            if path and not opts.get("no_notebook"):
+                blocks.append(nb.notebook_link(path))
+            cells = opts.get("cells")
+            if cells is True:
+                if path is None:
+                    raise ValueError("--cells needs the notebook file, and this kernel does not know it; "
+                                     "name cells by their execution counts: --cells 3,5-7")
+                blocks.append(nb.saved_cells_block(path, nb.current_cell_id(self.shell)))
+            elif cells:
+                blocks += nb.executed_cells(self.shell, nb.parse_cell_spec(cells))
+        except UnknownVariables as e:
+            raise GlueError(str(e)) from None
+        except (ValueError, OSError) as e:
+            raise GlueError(str(e)) from None
+        return blocks
+
+    def _notebook_choice(self) -> str | None:
+        """`%glue show` with no ID: the current session, or this notebook's only one; with
+        several and no current one, the list to choose from."""
+        name = self._notebook_name()
+        sessions = self.client.list_sessions(notebook=name) if name else []
+        current = self.current
+        if current is None and len(sessions) == 1:
+            self.current = current = sessions[0]["id"]
+        if current is None:
+            if not sessions:
+                raise GlueError("no current session in this notebook; `%glue start --agent demo` or pass an ID")
+            print(f"glue: this notebook has {len(sessions)} sessions; show one with %glue show ID")
+            self._show_list(sessions)
+            return None
+        others = [s for s in sessions if s["id"] != current]
+        if others:
+            print(f"glue: this notebook has {len(others)} other session{'s' if len(others) > 1 else ''} "
+                  f"({', '.join(s['id'][:8] for s in others)}): %glue show ID")
+        return current
 
     # -- output --------------------------------------------------------------------------------
     def _one_id(self, rest, verb):
@@ -433,8 +549,14 @@ _loaded: GlueMagics | None = None
 
 def load_ipython_extension(ipython):
     global _loaded
+    if _loaded is not None:  # %reload_ext: one error recorder, not two
+        try:
+            ipython.events.unregister("post_run_cell", _loaded.errors)
+        except ValueError:
+            pass
     _loaded = GlueMagics(ipython)
     ipython.register_magics(_loaded)
+    ipython.events.register("post_run_cell", _loaded.errors)
 
 
 def current_session() -> str | None:

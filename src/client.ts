@@ -34,6 +34,7 @@ export interface IListParams {
   agent?: string;
   q?: string;
   sort?: string;
+  notebook?: string;
 }
 
 export interface ICreateSession {
@@ -42,6 +43,7 @@ export interface ICreateSession {
   title?: string;
   prompt?: string;
   context?: IContextBlock[];
+  notebook?: string;
 }
 
 function query(params: Record<string, string | number | undefined | null>): string {

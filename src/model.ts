@@ -531,7 +531,7 @@ export const STATE_ORDER: Record<string, number> = {
 };
 
 export type SortKey = 'activity' | 'status' | 'agent' | 'folder';
-export type GroupKey = 'none' | 'folder' | 'agent';
+export type GroupKey = 'none' | 'folder' | 'agent' | 'notebook';
 
 export function sortSessions(sessions: ISession[], key: SortKey): ISession[] {
   const byActivity = (a: ISession, b: ISession) => b.updated_at - a.updated_at;

@@ -42,6 +42,8 @@ export interface ISession {
   pending_permissions: number;
   turns: number;
   error: string | null;
+  /** The notebook the session was started from (absolute path), if any. */
+  notebook?: string | null;
 }
 
 export interface IAgent {

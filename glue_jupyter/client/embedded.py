@@ -68,12 +68,13 @@ class EmbeddedClient(EventWaits):
     def agents(self):
         return self._sync(self.manager.agents)
 
-    def list_sessions(self, state=None, agent=None, q=None, sort=None):
-        return self._sync(self.manager.list_sessions, state=state, agent=agent, q=q, sort=sort or "activity")
+    def list_sessions(self, state=None, agent=None, q=None, sort=None, notebook=None):
+        return self._sync(self.manager.list_sessions, state=state, agent=agent, q=q, sort=sort or "activity",
+                          notebook=notebook)
 
-    def start(self, agent, cwd, title=None, prompt=None, context=None):
+    def start(self, agent, cwd, title=None, prompt=None, context=None, notebook=None):
         return self._call(self.manager.start_session(agent=agent, cwd=cwd, title=title, prompt=prompt,
-                                                     context=context))
+                                                     context=context, notebook=notebook))
 
     def get(self, session_id):
         return self._sync(self.manager.get, session_id)

@@ -76,12 +76,14 @@ class GlueClient(EventWaits):
     def agents(self) -> list[dict]:
         return self._request("GET", "api/glue/agents")["agents"]
 
-    def list_sessions(self, state=None, agent=None, q=None, sort=None) -> list[dict]:
-        query = {"state": state, "agent": agent, "q": q, "sort": sort}
+    def list_sessions(self, state=None, agent=None, q=None, sort=None, notebook=None) -> list[dict]:
+        query = {"state": state, "agent": agent, "q": q, "sort": sort, "notebook": notebook}
         return self._request("GET", "api/glue/sessions", query=query)["sessions"]
 
-    def start(self, agent, cwd, title=None, prompt=None, context=None) -> dict:
+    def start(self, agent, cwd, title=None, prompt=None, context=None, notebook=None) -> dict:
         body = {"agent": agent, "cwd": cwd}
+        if notebook:
+            body["notebook"] = notebook
         if title:
             body["title"] = title
         if prompt:

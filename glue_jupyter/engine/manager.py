@@ -146,18 +146,20 @@ class SessionManager:
         return self.session(session_id).snapshot()
 
     def list_sessions(self, state: str | None = None, agent: str | None = None, q: str | None = None,
-                      sort: str = "activity") -> list[dict]:
+                      sort: str = "activity", notebook: str | None = None) -> list[dict]:
         if sort not in SORT_KEYS:
             raise InvalidRequest(f"Unknown sort {sort!r}; use one of: {', '.join(SORT_KEYS)}.")
         states = set(state.split(",")) if state else None
         if states and not states <= {s.value for s in State}:
             raise InvalidRequest(f"Unknown state in {state!r}; states are: {', '.join(s.value for s in State)}.")
         matching = self.store.search(q) if q and q.strip() else None
+        notebook = self._notebook(notebook)
         rows = [
             s.snapshot() for s in self.sessions.values()
             if (states is None or s.row["state"] in states)
             and (agent is None or s.row["agent"] == agent)
             and (matching is None or s.id in matching)
+            and (notebook is None or s.row["notebook"] == notebook)
         ]
         return sorted(rows, key=SORT_KEYS[sort])
 
@@ -211,9 +213,13 @@ class SessionManager:
 
     @observed("start")
     async def start_session(self, agent: str, cwd: str | None = None, title: str | None = None,
-                            prompt: str | None = None, context: list[dict] | None = None) -> dict:
+                            prompt: str | None = None, context: list[dict] | None = None,
+                            notebook: str | None = None) -> dict:
+        """`notebook`: the notebook the session is started from (a path; relative ones resolve
+        against root_dir); the session records it, for surfaces to group and find by."""
         spec = self._spec(agent)
         folder = self._folder(cwd)
+        notebook = self._notebook(notebook)
         if prompt is not None:
             prompt = _text(prompt)
         context = _context(context, prompt)
@@ -223,7 +229,7 @@ class SessionManager:
             "id": uuid.uuid4().hex, "title": (title or "").strip() or _title_from(prompt), "agent": agent,
             "cwd": str(folder), "state": State.STARTING.value, "created_at": now, "updated_at": now,
             "paused_since": None, "last_seq": 0, "exit_code": None, "resumed_via": None,
-            "agent_session_id": None, "turns": 0, "error": None, "seen_seq": 0, "attention_seq": 0,
+            "agent_session_id": None, "turns": 0, "error": None, "seen_seq": 0, "attention_seq": 0, "notebook": notebook,
         }
         self.store.insert_session(row)
         session = Session(row, self.store, self.config, self._session_changed, self.observer)
@@ -336,6 +342,14 @@ class SessionManager:
         if not folder.is_dir():
             raise InvalidRequest(f"Folder {folder} does not exist.")
         return folder
+
+    def _notebook(self, path: str | None) -> str | None:
+        if path is None:
+            return None
+        if not isinstance(path, str) or not path.strip() or "\0" in path:
+            raise InvalidRequest("notebook must be a non-empty path.")
+        notebook = Path(os.path.expanduser(path))
+        return str((notebook if notebook.is_absolute() else self.config.root_dir / notebook).resolve())
 
     def _active(self) -> list[Session]:
         return [s for s in self.sessions.values() if s.state in ACTIVE]

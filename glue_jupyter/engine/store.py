@@ -18,12 +18,13 @@ SCHEMA_VERSION = 2
 SESSION_FIELDS = (
     "id", "title", "agent", "cwd", "state", "created_at", "updated_at", "paused_since",
     "last_seq", "exit_code", "resumed_via", "agent_session_id", "turns", "error",
-    "seen_seq", "attention_seq",
+    "seen_seq", "attention_seq", "notebook",
 )
 # Columns added after the first schema: (name, declaration), added to older databases on open.
 ADDED_COLUMNS = (
     ("seen_seq", "INTEGER NOT NULL DEFAULT 0"),       # the user has seen the log up to here
     ("attention_seq", "INTEGER NOT NULL DEFAULT 0"),  # the last event that needs the user
+    ("notebook", "TEXT"),                             # the notebook it was started from
 )
 
 _SCHEMA = """
@@ -44,7 +45,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     turns INTEGER NOT NULL DEFAULT 0,
     error TEXT,
     seen_seq INTEGER NOT NULL DEFAULT 0,
-    attention_seq INTEGER NOT NULL DEFAULT 0
+    attention_seq INTEGER NOT NULL DEFAULT 0,
+    notebook TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     session_id TEXT NOT NULL,

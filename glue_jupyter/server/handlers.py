@@ -27,7 +27,8 @@ OPTIONAL_STR = (str, type(None))
 CONTEXT = ((list, type(None)), False)
 # cwd may be left out: the engine then uses the server's root directory.
 START_FIELDS = {"agent": ((str,), True), "cwd": (OPTIONAL_STR, False),
-                "title": (OPTIONAL_STR, False), "prompt": (OPTIONAL_STR, False), "context": CONTEXT}
+                "title": (OPTIONAL_STR, False), "prompt": (OPTIONAL_STR, False), "context": CONTEXT,
+                "notebook": (OPTIONAL_STR, False)}
 CONTROL_FIELDS = {
     "prompt": {"text": ((str,), True), "context": CONTEXT},
     "interrupt": {},
@@ -145,7 +146,7 @@ class AgentsHandler(GlueHandler):
 
 
 class SessionsHandler(GlueHandler):
-    query_params = ("state", "agent", "q", "sort")
+    query_params = ("state", "agent", "q", "sort", "notebook")
 
     @web.authenticated
     @authorized
@@ -153,7 +154,7 @@ class SessionsHandler(GlueHandler):
         with glue_errors():  # the engine checks state (comma-separated) and sort
             sessions = self.manager.list_sessions(
                 state=self.query("state"), agent=self.query("agent"), q=self.query("q"),
-                sort=self.query("sort") or "activity",
+                sort=self.query("sort") or "activity", notebook=self.query("notebook"),
             )
         self.write_json({"sessions": sessions})
 

@@ -42,6 +42,17 @@ export function displayFolder(cwd: string, root?: string): string {
   return cwd;
 }
 
+/** The group a session is listed under. */
+export function groupOf(s: ISession, group: GroupKey, root?: string): string {
+  if (group === 'agent') {
+    return s.agent;
+  }
+  if (group === 'notebook') {
+    return s.notebook ? displayFolder(s.notebook, root) : 'Not started from a notebook';
+  }
+  return displayFolder(s.cwd, root);
+}
+
 export class SessionsPanel extends Widget {
   readonly form: NewSessionForm;
   /** Emitted when the user picks another sort or grouping. */
@@ -149,7 +160,8 @@ export class SessionsPanel extends Widget {
     for (const [v, t] of [
       ['none', 'Group: none'],
       ['folder', 'Group: folder'],
-      ['agent', 'Group: agent']
+      ['agent', 'Group: agent'],
+      ['notebook', 'Group: notebook']
     ]) {
       this.groupSelect.appendChild(h('option', { value: v, text: t }));
     }
@@ -400,7 +412,7 @@ export class SessionsPanel extends Widget {
     const groups = new Map<string, ISession[]>();
     if (group !== 'none') {
       for (const s of sessions) {
-        const key = group === 'agent' ? s.agent : displayFolder(s.cwd, this.opts.serverRoot);
+        const key = groupOf(s, group, this.opts.serverRoot);
         let arr = groups.get(key);
         if (!arr) {
           arr = [];
