@@ -111,7 +111,7 @@ class SessionManager:
         self.store = Store(self.config.db_path)
         threading.Thread(target=_warm_up_acp, daemon=True).start()
         for row in self.store.load_sessions():
-            session = Session(row, self.store, self.config, self._session_changed, self.observer)
+            session = self._session(row)
             self.sessions[row["id"]] = session
             if session.state in LIVE:
                 session.mark_failed_after_restart()
@@ -120,6 +120,8 @@ class SessionManager:
         """Stop every live session (they stay listed, resumable) and close the database."""
         live = [s for s in self.sessions.values() if s.state in LIVE and s.state is not State.STOPPING]
         await asyncio.gather(*(s.stop() for s in live), return_exceptions=True)
+        # Controls still in flight (a stop that was already under way) finish before the store closes.
+        await asyncio.gather(*(s.settle() for s in list(self.sessions.values())), return_exceptions=True)
         for watch in list(self._watches):
             watch.close()
         for session in self.sessions.values():
@@ -232,19 +234,17 @@ class SessionManager:
             "agent_session_id": None, "turns": 0, "error": None, "seen_seq": 0, "attention_seq": 0, "notebook": notebook,
         }
         self.store.insert_session(row)
-        session = Session(row, self.store, self.config, self._session_changed, self.observer)
+        session = self._session(row)
         self.sessions[row["id"]] = session
         session._record("state", {"state": "starting", "previous": None})
         self._session_changed(session)
-        await session.launch(spec, resume=False)
-        if prompt and session.state is State.IDLE:
-            session.prompt(prompt, context)
+        await session.start(spec, prompt, context)
         return session.snapshot()
 
     @observed("prompt")
     async def prompt(self, session_id: str, text: str, context: list[dict] | None = None) -> dict:
         session = self.session(session_id)
-        session.prompt(_text(text), check_context(context))
+        await session.prompt(_text(text), check_context(context))
         return session.snapshot()
 
     @observed("interrupt")
@@ -273,22 +273,8 @@ class SessionManager:
         context = _context(context, prompt)
         if prompt is not None:
             prompt = _text(prompt)
-            if session.state is State.PAUSED and session._paused_from is State.RUNNING:
-                from .errors import IllegalControl
-                raise IllegalControl(session.id, "resume with a message", "paused in the middle of a turn",
-                                     "Resume it without a message, then wait for the turn or interrupt it.",
-                                     session.row["title"])
-        self._claim_slot(exclude=session)
-        session.mark_seen()  # resuming is acting on what the session showed
-        if session.state is State.PAUSED:
-            session.thaw()
-        else:
-            spec = self._spec(session.row["agent"])
-            session._update(error=None)
-            session._set_state(State.STARTING)
-            await session.launch(spec, resume=True)
-        if prompt is not None and session.state is State.IDLE:
-            session.prompt(prompt, context)
+        spec = None if session.state is State.PAUSED else self._spec(session.row["agent"])
+        await session.resume(spec, prompt, context)
         return session.snapshot()
 
     @observed("answer")
@@ -315,14 +301,18 @@ class SessionManager:
     @observed("forget")
     async def forget(self, session_id: str) -> None:
         session = self.session(session_id)
-        session.check("forget")
-        session.log.close()
-        self.store.delete_session(session_id)
-        del self.sessions[session_id]
+        async with session.control("forget"):
+            session.log.close()
+            self.store.delete_session(session_id)
+            del self.sessions[session_id]
         for watch in list(self._watches):
             watch._put({"type": "forgotten", "id": session_id})
 
     # helpers --------------------------------------------------------------------------
+
+    def _session(self, row: dict) -> Session:
+        return Session(row, self.store, self.config, self._session_changed, self.observer,
+                       claim_slot=lambda session: self._claim_slot(exclude=session))
 
     def _spec(self, agent: str) -> AgentSpec:
         if not isinstance(agent, str) or agent not in self.agents_table:

@@ -166,5 +166,5 @@ class AgentProcess:
         return code
 
     def kill_now(self) -> None:
-        """Last resort at interpreter exit: no waiting possible."""
+        """SIGKILL the whole group: what is left once the leader died, or at interpreter exit."""
         self._signal_group(signal.SIGKILL)

@@ -1,8 +1,13 @@
 """One session: the state machine of docs/contract.md around one agent process at a time.
 
-Every control checks the table in states.py and changes state synchronously before it awaits
-anything, so concurrent controls always see the current state. The transcript is the event
-log: what the agent sends is recorded in wire order, except what the lifecycle says must not
+Every control goes through `Session.control(name)`: it is checked against the table in
+states.py the instant it arrives (an illegal one is refused at once, naming the state), then
+runs in turn with the session's other controls, one at a time, and changes state before it
+awaits anything. The one exception to "in turn" is a stop: it cancels a launch in flight
+rather than waiting for it, so a session never stays starting against the user's will. A
+launch runs as a task of its own, bound to the control that asked for it; it never outlives
+that control, so no agent process is ever started that the session does not own. The
+transcript is the event log: what the agent sends is recorded in wire order, except what the lifecycle says must not
 be (updates of an interrupted turn, a native load's replay, output arriving while paused,
 which is held and recorded on thaw).
 """
@@ -55,12 +60,14 @@ class PendingPermission:
 
 class Session:
     def __init__(self, row: dict, store: Store, config: EngineConfig, on_change: Callable[["Session"], None],
-                 observer: EngineObserver = NO_OBSERVER):
+                 observer: EngineObserver = NO_OBSERVER,
+                 claim_slot: Callable[["Session"], None] = lambda session: None):
         self.row = row
         self.observer = observer
         self.store = store
         self.config = config
         self._on_change = on_change
+        self._claim_slot = claim_slot  # raises NoFreeSlot; called right before becoming active
         self.log = EventLog(store, row["id"], row["last_seq"], on_stored=self._on_stored)
         self.spec: AgentSpec | None = None
         self.process: AgentProcess | None = None
@@ -74,6 +81,9 @@ class Session:
         self._garbage_seen = 0
         self._changed = asyncio.Event()
         self._background: set[asyncio.Task] = set()
+        self._turnstile = asyncio.Lock()  # one control at a time
+        self._launching: asyncio.Task | None = None  # the launch in flight, for a stop to cancel
+        self._stops_waiting = 0  # stops queued at the turnstile: no new launch may begin
 
     def _spawn(self, coro) -> asyncio.Task:
         """Run in the background, holding a reference (the loop keeps only weak ones)."""
@@ -152,13 +162,78 @@ class Session:
         if state not in LEGAL[control]:
             raise IllegalControl(self.id, control, state.value, ADVICE.get((control, state), ""), self.row["title"])
 
+    # the turnstile every control goes through ------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def control(self, name: str):
+        """Run the body as control `name`: refused at once when illegal now, else in turn.
+
+        Uncontended (the usual case) it enters without yielding to the loop, so a control
+        still changes state in the same step it arrives in. A stop overtakes a launch in
+        flight: it cancels the launch (which leaves its process to the stop to end) and keeps
+        any further launch from beginning while it waits.
+        """
+        self.check(name)
+        overtakes = name == "stop"
+        if overtakes:
+            self._stops_waiting += 1
+            if self._launching is not None:
+                self._launching.cancel()
+        try:
+            await self._turnstile.acquire()
+        finally:
+            if overtakes:
+                self._stops_waiting -= 1
+        try:
+            self.check(name)  # the state may have moved while it waited its turn
+            yield
+        finally:
+            self._turnstile.release()
+
+    async def settle(self) -> None:
+        """Return once no control is in progress on this session."""
+        async with self._turnstile:
+            pass
+
     # launching ------------------------------------------------------------------------
 
-    async def launch(self, spec: AgentSpec, *, resume: bool, reason: str = "") -> None:
+    async def start(self, spec: AgentSpec, prompt: str | None = None, context: list[dict] | None = None) -> None:
+        """Launch a new session's agent (the session is STARTING already), then prompt it."""
+        async with self._turnstile:
+            await self._launch(spec, resume=False)
+            if prompt and self.state is State.IDLE:
+                self._prompt(prompt, context)
+
+    async def _launch(self, spec: AgentSpec, *, resume: bool, reason: str = "") -> None:
+        """Run the launch as a task bound to the calling control (which holds the turnstile).
+
+        A stop cancels the task, not the control: the control returns and the stop, next
+        through the turnstile, ends whatever process the launch left. A control that is
+        cancelled itself takes its launch down with it.
+        """
+        if self._stops_waiting:
+            return  # a stop is queued: it ends the session before any process is started
+        task = asyncio.ensure_future(self._launch_agent(spec, resume=resume, reason=reason))
+        self._launching = task
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not asyncio.current_task().cancelling():
+                return  # a stop cancelled the launch; the stop decides the outcome
+            task.cancel()
+            await asyncio.wait([task])
+            if self.state is State.STARTING:
+                await self._terminate_process()
+                self._fail("The start was abandoned before the agent was ready.")
+            raise
+        finally:
+            self._launching = None
+
+    async def _launch_agent(self, spec: AgentSpec, *, resume: bool, reason: str = "") -> None:
         """From STARTING: spawn the agent, initialize, and create or re-attach the ACP session.
 
-        On failure the session ends FAILED with the reason in its transcript; a stop that
-        arrives meanwhile wins quietly.
+        On failure the session ends FAILED with the reason in its transcript. Cancelled (by
+        a stop), it leaves the session STARTING and its process adopted, for the stop to end.
         """
         from ..agents.acp_driver import AcpDriver, error_text
 
@@ -171,12 +246,8 @@ class Session:
         except OSError as exc:
             self._fail(f"Could not launch {spec.name} ({argv[0]}): {exc.strerror or exc}")
             return
-        if self.state is not State.STARTING:  # stopped while spawning
-            process.expected_exit = True
-            await process.terminate(self.config.stop_grace_period)
-            return
         process.expected_exit = False
-        self.process = process
+        self.process = process  # adopted at once: whoever ends the session ends it
         self.driver = AcpDriver(process.stdout, process.stdin, cwd, sink=self)
         self._record("process_start", {"pid": process.pid, "argv": argv})
         self._spawn(self._watch(process))
@@ -194,7 +265,7 @@ class Session:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(asyncio.shield(process.proc.wait()), 2)
             if self.process is not process or self.state is not State.STARTING:
-                return  # a stop or a crash already decided the outcome
+                return  # the crash already decided the outcome
             if process.returncode is None:
                 text = (f"no answer within {self.config.start_timeout:.0f} s"
                         if isinstance(exc, asyncio.TimeoutError) else error_text(exc))
@@ -249,9 +320,13 @@ class Session:
 
     # prompts and turns ----------------------------------------------------------------
 
-    def prompt(self, text: str, context: list[dict] | None = None) -> None:
-        """Start a turn. `context`: checked blocks (context.py), sent after the text."""
-        self.check("prompt")
+    async def prompt(self, text: str, context: list[dict] | None = None) -> None:
+        async with self.control("prompt"):
+            self._prompt(text, context)
+
+    def _prompt(self, text: str, context: list[dict] | None = None) -> None:
+        """Start a turn (the caller holds the turnstile and the session is IDLE).
+        `context`: checked blocks (context.py), sent after the text."""
         number = self.row["turns"] + 1
         # Whoever sends the next message has seen what came before it.
         self._update(turns=number, seen_seq=max(self.row["seen_seq"], self.log.last_seq))
@@ -399,21 +474,22 @@ class Session:
             self._spawn(self.driver.answer_permission(raw_id, option_id))
 
     async def answer_permission(self, request_id: str, option_id: str) -> None:
-        self.check("answer a permission request of")
-        pending = self.permissions.get(request_id)
-        if pending is None:
-            raise UnknownPermissionRequest(self.id, request_id)
-        if option_id not in pending.option_ids:
-            raise InvalidOption(
-                f"{option_id!r} is not an option of permission request {request_id}; "
-                f"the options are: {', '.join(pending.option_ids)}.")
-        del self.permissions[request_id]
-        self._settled(pending, "answered")
-        self._record("permission_answer", {"request_id": request_id, "outcome": "selected",
-                                           "option_id": option_id}, self.turn.number if self.turn else None)
-        self.log.flush()
-        self._notify()
-        await self.driver.answer_permission(pending.raw_id, option_id)
+        async with self.control("answer a permission request of"):
+            pending = self.permissions.get(request_id)
+            if pending is None:
+                raise UnknownPermissionRequest(self.id, request_id)
+            if option_id not in pending.option_ids:
+                raise InvalidOption(
+                    f"{option_id!r} is not an option of permission request {request_id}; "
+                    f"the options are: {', '.join(pending.option_ids)}.")
+            del self.permissions[request_id]
+            self._settled(pending, "answered")
+            self._record("permission_answer", {"request_id": request_id, "outcome": "selected",
+                                               "option_id": option_id}, self.turn.number if self.turn else None)
+            self.log.flush()
+            self._notify()
+            driver = self.driver
+        await driver.answer_permission(pending.raw_id, option_id)  # a pipe write: outside the turnstile
 
     def _withdraw_permissions(self) -> None:
         """Answer every pending request `cancelled`: after this, no dead buttons anywhere."""
@@ -429,18 +505,24 @@ class Session:
 
     # controls -------------------------------------------------------------------------
 
-    async def interrupt(self, spec_for_escalation: AgentSpec | None = None) -> None:
-        self.check("interrupt")
-        turn = self.turn
-        turn.cancelled = True  # from this instant nothing more of the turn is recorded
-        self._withdraw_permissions()
-        self._set_state(State.INTERRUPTING)
-        await self.driver.cancel(self.row["agent_session_id"])
+    async def interrupt(self) -> None:
+        """Cancel the turn; return once it ended (restarting an agent that ignores the cancel).
+
+        Only the switch to INTERRUPTING holds the turnstile: a stop may come while we wait.
+        """
+        async with self.control("interrupt"):
+            turn = self.turn
+            turn.cancelled = True  # from this instant nothing more of the turn is recorded
+            self._withdraw_permissions()
+            self._set_state(State.INTERRUPTING)
+            driver, agent_sid = self.driver, self.row["agent_session_id"]
+        await driver.cancel(agent_sid)
         try:
             await asyncio.wait_for(asyncio.shield(turn.ended), self.config.interrupt_timeout)
         except asyncio.TimeoutError:
-            if self.state is State.INTERRUPTING and self.turn is turn:
-                await self._escalate(turn)
+            async with self._turnstile:
+                if self.state is State.INTERRUPTING and self.turn is turn:  # nothing overtook us
+                    await self._escalate(turn)
 
     async def _escalate(self, turn: Turn) -> None:
         self._record("notice", {"level": "warning", "text": (
@@ -449,15 +531,34 @@ class Session:
         await self._terminate_process()
         self._end_turn(turn, "cancelled")
         self._set_state(State.STARTING)
-        await self.launch(self.spec, resume=True, reason="restarted after an ignored interrupt; ")
+        await self._launch(self.spec, resume=True, reason="restarted after an ignored interrupt; ")
 
     async def pause(self) -> None:
-        self.check("pause")
-        self._paused_from = self.state
-        self._set_state(State.PAUSED)
-        await self.process.freeze()
+        async with self.control("pause"):
+            self._paused_from = self.state
+            self._set_state(State.PAUSED)
+            await self.process.freeze()
 
-    def thaw(self) -> None:
+    async def resume(self, spec: AgentSpec | None, prompt: str | None = None,
+                     context: list[dict] | None = None) -> None:
+        """Thaw a paused session, or relaunch a stopped or failed one; then prompt it."""
+        async with self.control("resume"):
+            if prompt is not None and self.state is State.PAUSED and self._paused_from is State.RUNNING:
+                raise IllegalControl(self.id, "resume with a message", "paused in the middle of a turn",
+                                     "Resume it without a message, then wait for the turn or interrupt it.",
+                                     self.row["title"])
+            self._claim_slot(self)
+            self.mark_seen()  # resuming is acting on what the session showed
+            if self.state is State.PAUSED:
+                self._thaw()
+            else:
+                self._update(error=None)
+                self._set_state(State.STARTING)
+                await self._launch(spec or self.spec, resume=True)
+            if prompt is not None and self.state is State.IDLE:
+                self._prompt(prompt, context)
+
+    def _thaw(self) -> None:
         """Resume from PAUSED: continue the process and record what it sent meanwhile."""
         paused_for = time.time() - (self.row["paused_since"] or time.time())
         self.process.thaw()
@@ -470,27 +571,33 @@ class Session:
         self._notify()
 
     async def stop(self) -> None:
-        self.check("stop")
-        was_paused = self.state is State.PAUSED
-        self._set_state(State.STOPPING)
-        if was_paused:  # what arrived before the freeze belongs to the transcript
-            held, self._held = self._held, []
-            for action in held:
-                action()
-        if self.turn is not None:
-            self.turn.cancelled = True
-        self._withdraw_permissions()
-        await self._terminate_process()
-        if self.turn is not None:
-            self._end_turn(self.turn, "stopped")
-        self._set_state(State.STOPPED)
+        async with self.control("stop"):
+            was_paused = self.state is State.PAUSED
+            self._set_state(State.STOPPING)
+            if was_paused:  # what arrived before the freeze belongs to the transcript
+                held, self._held = self._held, []
+                for action in held:
+                    action()
+            if self.turn is not None:
+                self.turn.cancelled = True
+            self._withdraw_permissions()
+            await self._terminate_process()
+            if self.turn is not None:
+                self._end_turn(self.turn, "stopped")
+            self._set_state(State.STOPPED)
 
     async def _terminate_process(self) -> None:
         process, driver = self.process, self.driver
         if process is None:
             return
         process.expected_exit = True
-        code = await process.terminate(self.config.stop_grace_period)
+        # Not to be cut short by a cancellation: a half-ended group is the worst outcome.
+        ending = asyncio.ensure_future(process.terminate(self.config.stop_grace_period))
+        try:
+            code = await asyncio.shield(ending)
+        except asyncio.CancelledError:
+            await asyncio.wait([ending])
+            raise
         if driver is not None:
             await driver.close()
         self._record("process_exit", {"code": code, "signal": process.exit_signal, "requested": True})
@@ -504,6 +611,7 @@ class Session:
         if process.expected_exit:
             return
         await process.stderr_settled()
+        process.kill_now()  # its tool processes die with it: nothing is left orphaned
         if process.expected_exit or self.process is not process:
             return
         self._record("process_exit", {"code": code, "signal": process.exit_signal, "requested": False})
