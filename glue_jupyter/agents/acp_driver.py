@@ -1,7 +1,8 @@
 """Speak ACP to one agent process, through the `agent-client-protocol` package.
 
-Our requests (initialize, session/new|load|resume, prompt, cancel) go through the package's
-typed client connection. Two kinds of agent-to-client messages are taken off the wire by our
+Our requests go through the package's client connection: typed where its models hold all we
+need, raw where they would drop fields agents send (a session's `models`, which Gemini CLI
+uses, is not in the package's models; nor is `session/set_model`). Two kinds of agent-to-client messages are taken off the wire by our
 own transport instead, in wire order, because the package handles each incoming message in a
 task of its own (which can reorder a burst of updates) and validates each with pydantic (too
 slow for a flood): `session/update` notifications and `session/request_permission` requests.
@@ -34,6 +35,7 @@ from acp.schema import (
 from pydantic import Field, TypeAdapter
 
 from .. import __version__
+from .acp_options import turn_usage
 
 PROTOCOL_VERSION = 1
 PROMPT_BLOCK = TypeAdapter(Annotated[TextContentBlock | ResourceContentBlock | EmbeddedResourceContentBlock,
@@ -176,19 +178,56 @@ class AcpDriver:
     def can_load(self) -> bool:
         return bool(self.capabilities.get("loadSession"))
 
+    def _session_capability(self, name: str) -> bool:
+        return (self.capabilities.get("sessionCapabilities") or {}).get(name) is not None
+
     @property
     def can_resume(self) -> bool:
-        return "resume" in (self.capabilities.get("sessionCapabilities") or {})
+        return self._session_capability("resume")
 
-    async def new_session(self, cwd: str) -> str:
-        response = await self.conn.new_session(cwd=cwd, mcp_servers=[])
-        return response.session_id
+    @property
+    def can_list(self) -> bool:
+        return self._session_capability("list")
 
-    async def load_session(self, session_id: str, cwd: str) -> None:
-        await self.conn.load_session(cwd=cwd, session_id=session_id, mcp_servers=[])
+    @property
+    def can_close(self) -> bool:
+        return self._session_capability("close")
 
-    async def resume_session(self, session_id: str, cwd: str) -> None:
-        await self.conn.resume_session(session_id=session_id, cwd=cwd, mcp_servers=[])
+    async def _raw(self, method: str, params: dict) -> dict:
+        """A request whose answer we read as JSON, every field the agent sent included."""
+        result = await self.conn._conn.send_request(method, params)
+        return result if isinstance(result, dict) else {}
+
+    async def new_session(self, cwd: str) -> dict:
+        """The answer to session/new: sessionId, and modes, models, configOptions if offered."""
+        result = await self._raw("session/new", {"cwd": cwd, "mcpServers": []})
+        if not isinstance(result.get("sessionId"), str) or not result["sessionId"]:
+            raise ValueError("the agent answered session/new without a sessionId")
+        return result
+
+    async def load_session(self, session_id: str, cwd: str) -> dict:
+        return await self._raw("session/load", {"sessionId": session_id, "cwd": cwd, "mcpServers": []})
+
+    async def resume_session(self, session_id: str, cwd: str) -> dict:
+        return await self._raw("session/resume", {"sessionId": session_id, "cwd": cwd, "mcpServers": []})
+
+    async def set_option(self, session_id: str, option: dict, value: str | bool) -> dict:
+        """Set one of our options (acp_options.py) the way the agent offered it; the answer's
+        configOptions (set_config_option answers with all of them) or {}."""
+        if option["via"] == "config":
+            response = await self.conn.set_config_option(config_id=option["id"], session_id=session_id, value=value)
+            return _dump(response)
+        if option["via"] == "mode":
+            await self.conn.set_session_mode(session_id=session_id, mode_id=value)
+            return {}
+        return await self._raw("session/set_model", {"sessionId": session_id, "modelId": value})
+
+    async def list_sessions(self, cwd: str | None, cursor: str | None = None) -> dict:
+        response = await self.conn.list_sessions(cwd=cwd, cursor=cursor)
+        return _dump(response)
+
+    async def close_session(self, session_id: str) -> None:
+        await self.conn.close_session(session_id=session_id)
 
     def prompt_soon(self) -> None:
         """Call synchronously before scheduling `prompt`: a cancel then waits for it."""
@@ -199,11 +238,13 @@ class AcpDriver:
         """Whether prompts may carry embedded resources (else they go as text blocks)."""
         return bool((self.capabilities.get("promptCapabilities") or {}).get("embeddedContext"))
 
-    async def prompt(self, session_id: str, blocks: list[dict]) -> str:
-        """Send ACP content blocks (camelCase dicts: text, resource_link, resource)."""
+    async def prompt(self, session_id: str, blocks: list[dict]) -> tuple[str, dict | None]:
+        """Send ACP content blocks (camelCase dicts: text, resource_link, resource); returns
+        (stop reason, the turn's token usage if the agent reported it)."""
         content = [PROMPT_BLOCK.validate_python(b) for b in blocks]
         response = await self.conn.prompt(session_id=session_id, prompt=content)
-        return str(getattr(response.stop_reason, "value", response.stop_reason))
+        usage = turn_usage(_dump(response.usage), response.field_meta)
+        return str(getattr(response.stop_reason, "value", response.stop_reason)), usage
 
     async def cancel(self, session_id: str) -> None:
         # A cancel overtaking its own prompt on the wire would cancel nothing: the prompt

@@ -25,6 +25,10 @@ class AgentSpec:
     # cannot load sessions made by another process).
     trust_load_session: bool = True
     alternatives: list[list[str]] = field(default_factory=list)
+    # Values of the agent's mode option in which it writes files or runs commands without
+    # asking: they would bypass glue's permission policy, so they are refused unless the
+    # policy is "allow" (engine/agent_session/options.py).
+    bypass_modes: list[str] = field(default_factory=list)
 
     def resolve_argv(self) -> list[str] | None:
         """The first launch command whose program is on PATH, or None if none is."""
@@ -51,6 +55,7 @@ def builtin_agents(data_dir: Path) -> dict[str, AgentSpec]:
             name="demo",
             title="Demo agent (built in, no model, no network)",
             argv=[sys.executable, "-m", "glue_jupyter.agents.demo", "--state-dir", demo_state],
+            bypass_modes=["auto"],
         ),
         "claude": AgentSpec(
             name="claude",
@@ -59,12 +64,16 @@ def builtin_agents(data_dir: Path) -> dict[str, AgentSpec]:
             alternatives=[["claude-code-acp"]],
             install_hint="Install the adapter: npm install -g @agentclientprotocol/claude-agent-acp "
             "(or the older @zed-industries/claude-code-acp), and sign in to Claude Code.",
+            # auto: a model classifier answers permission prompts; acceptEdits: edits are not asked.
+            bypass_modes=["auto", "acceptEdits", "bypassPermissions"],
         ),
         "codex": AgentSpec(
             name="codex",
             title="Codex (codex-acp)",
             argv=["codex-acp"],
             install_hint="Install codex-acp (npm install -g @zed-industries/codex-acp) and sign in to Codex.",
+            # Zed's adapter: auto, full-access; the newer @agentclientprotocol one: agent, agent-full-access.
+            bypass_modes=["auto", "full-access", "agent", "agent-full-access"],
         ),
         "gemini": AgentSpec(
             name="gemini",
@@ -72,12 +81,14 @@ def builtin_agents(data_dir: Path) -> dict[str, AgentSpec]:
             argv=["gemini", "--acp"],
             alternatives=[["gemini", "--experimental-acp"]],
             install_hint="Install Gemini CLI: npm install -g @google/gemini-cli, then sign in.",
+            bypass_modes=["autoEdit", "yolo"],
         ),
         "goose": AgentSpec(
             name="goose",
             title="Goose",
             argv=["goose", "acp"],
             install_hint="Install Goose: see https://block.github.io/goose/ (the goose CLI).",
+            bypass_modes=["auto", "smart_approve"],
         ),
     }
 
@@ -95,6 +106,9 @@ def build_table(data_dir: Path, configured: dict[str, dict]) -> dict[str, AgentS
         argv = entry.get("argv")
         if argv is not None and (not isinstance(argv, list) or not all(isinstance(a, str) for a in argv)):
             raise ValueError(f"agent {name!r}: 'argv' must be a list of strings, not a shell string")
+        bypass = entry.get("bypass_modes", base.bypass_modes)
+        if not isinstance(bypass, list) or not all(isinstance(m, str) for m in bypass):
+            raise ValueError(f"agent {name!r}: 'bypass_modes' must be a list of mode ids")
         table[name] = AgentSpec(
             name=name,
             title=entry.get("title", base.title),
@@ -103,6 +117,7 @@ def build_table(data_dir: Path, configured: dict[str, dict]) -> dict[str, AgentS
             env={**base.env, **entry.get("env", {})},
             trust_load_session=entry.get("trust_load_session", base.trust_load_session),
             alternatives=[] if argv is not None else base.alternatives,
+            bypass_modes=list(bypass),
         )
     return table
 

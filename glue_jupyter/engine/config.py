@@ -24,6 +24,7 @@ class EngineConfig:
     stop_grace_period: float = 5.0
     interrupt_timeout: float = 10.0
     start_timeout: float = 60.0
+    close_timeout: float = 2.0   # stop: how long the agent may take to answer ACP session/close
     permission_policy: str = "ask"
     agents: dict = field(default_factory=dict)
 

@@ -70,3 +70,20 @@ class UnknownPermissionRequest(GlueError):
 
 class InvalidOption(InvalidRequest):
     pass
+
+
+class ModeRefused(GlueError):
+    """A mode that would let the agent act without asking, under a policy that forbids it."""
+
+    def __init__(self, agent: str, mode: str, policy: str, allowed: list[str]):
+        others = f"Choose another mode ({', '.join(allowed)}), or" if allowed else "Either"
+        super().__init__(
+            f"Mode {mode!r} lets {agent} write files or run commands without asking you, which the "
+            f"permission policy {policy!r} forbids. {others} set c.GlueApp.permission_policy = "
+            "\"allow\" to let agents act on their own."
+        )
+        self.mode = mode
+
+
+class AgentFailed(GlueError):
+    """The agent could not do what was asked (refused a value, failed to list its sessions)."""

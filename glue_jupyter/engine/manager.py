@@ -18,9 +18,11 @@ from typing import Callable
 
 from .. import __version__
 from ..agents.registry import AgentSpec, build_table
+from .agent_session.listing import list_agent_sessions
+from .agent_session.options import SessionOptions
 from .config import EngineConfig
 from .context import check_context
-from .errors import AgentNotInstalled, GlueError, InvalidRequest, NoFreeSlot, UnknownAgent, UnknownSession
+from .errors import AgentFailed, AgentNotInstalled, GlueError, InvalidRequest, NoFreeSlot, UnknownAgent, UnknownSession
 from .observer import NO_OBSERVER, EngineObserver
 from .session import Session
 from .states import ACTIVE, LIVE, State
@@ -137,7 +139,29 @@ class SessionManager:
         return {"version": __version__, "active": len(self._active()), "limit": self.config.max_active_sessions}
 
     def agents(self) -> list[dict]:
-        return [spec.describe() for spec in self.agents_table.values()]
+        """Each agent, with the options and slash commands its latest session was offered
+        (what a new session's pickers can show before the agent runs)."""
+        seen: dict[str, Session] = {}
+        for session in sorted(self.sessions.values(), key=lambda s: s.row["updated_at"]):
+            if session.options.options or session.row.get("commands"):
+                seen[session.row["agent"]] = session
+        described = []
+        for name, spec in self.agents_table.items():
+            latest = seen.get(name)
+            described.append({**spec.describe(),
+                              "config": latest.options.snapshot() if latest else [],
+                              "commands": (latest.row.get("commands") or []) if latest else []})
+        return described
+
+    async def agent_sessions(self, agent: str, cwd: str | None = None) -> list[dict]:
+        """The agent's own sessions for a folder (ACP session/list), each marked with the glue
+        session that adopted it, if any. Starts the agent briefly; needs no free slot."""
+        spec = self._spec(agent)
+        folder = self._folder(cwd)
+        listed = await list_agent_sessions(spec, str(folder), timeout=self.config.start_timeout,
+                                           grace=self.config.stop_grace_period)
+        adopted = {s.row["agent_session_id"]: s.id for s in self.sessions.values() if s.row["agent"] == agent}
+        return [{**entry, "glue_session_id": adopted.get(entry["agent_session_id"])} for entry in listed]
 
     def session(self, session_id: str) -> Session:
         if not isinstance(session_id, str) or session_id not in self.sessions:
@@ -216,29 +240,54 @@ class SessionManager:
     @observed("start")
     async def start_session(self, agent: str, cwd: str | None = None, title: str | None = None,
                             prompt: str | None = None, context: list[dict] | None = None,
-                            notebook: str | None = None) -> dict:
+                            notebook: str | None = None, mode: str | None = None, model: str | None = None,
+                            config: dict | None = None, agent_session_id: str | None = None) -> dict:
         """`notebook`: the notebook the session is started from (a path; relative ones resolve
-        against root_dir); the session records it, for surfaces to group and find by."""
+        against root_dir); the session records it, for surfaces to group and find by.
+        `agent_session_id`: adopt a session the agent began elsewhere. `mode`, `model` and
+        `config` ({option: value}) are applied before the prompt; a value the agent does not
+        offer fails the start and leaves no session."""
         spec = self._spec(agent)
         folder = self._folder(cwd)
         notebook = self._notebook(notebook)
         if prompt is not None:
             prompt = _text(prompt)
         context = _context(context, prompt)
+        wishes = _wishes(mode, model, config)
+        guard = SessionOptions(agent=agent, bypass_modes=spec.bypass_modes, policy=self.config.permission_policy)
+        for key, value in wishes:
+            guard.check_early(key, value)
+        if agent_session_id is not None:
+            self._check_adoptable(agent, agent_session_id)
         self._claim_slot()
         now = time.time()
         row = {
             "id": uuid.uuid4().hex, "title": (title or "").strip() or _title_from(prompt), "agent": agent,
             "cwd": str(folder), "state": State.STARTING.value, "created_at": now, "updated_at": now,
             "paused_since": None, "last_seq": 0, "exit_code": None, "resumed_via": None,
-            "agent_session_id": None, "turns": 0, "error": None, "seen_seq": 0, "attention_seq": 0, "notebook": notebook,
+            "agent_session_id": agent_session_id, "turns": 0, "error": None, "seen_seq": 0, "attention_seq": 0,
+            "notebook": notebook,
         }
         self.store.insert_session(row)
         session = self._session(row)
         self.sessions[row["id"]] = session
         session._record("state", {"state": "starting", "previous": None})
         self._session_changed(session)
-        await session.start(spec, prompt, context)
+        adopting = agent_session_id is not None
+        try:
+            await session.start(spec, prompt, context, wishes, adopt=adopting)
+        except GlueError:
+            await self._discard(session)
+            raise
+        if adopting and session.state is State.FAILED:
+            await self._discard(session)
+            raise AgentFailed(session.row["error"] or f"{agent} could not adopt session {agent_session_id}.")
+        return session.snapshot()
+
+    async def configure(self, session_id: str, option: str, value) -> dict:
+        """Change the session's mode, model or another option the agent offers."""
+        session = self.session(session_id)
+        await session.configure(option, value)
         return session.snapshot()
 
     @observed("prompt")
@@ -302,17 +351,37 @@ class SessionManager:
     async def forget(self, session_id: str) -> None:
         session = self.session(session_id)
         async with session.control("forget"):
-            session.log.close()
-            self.store.delete_session(session_id)
-            del self.sessions[session_id]
-        for watch in list(self._watches):
-            watch._put({"type": "forgotten", "id": session_id})
+            self._remove(session)
 
     # helpers --------------------------------------------------------------------------
 
     def _session(self, row: dict) -> Session:
-        return Session(row, self.store, self.config, self._session_changed, self.observer,
-                       claim_slot=lambda session: self._claim_slot(exclude=session))
+        session = Session(row, self.store, self.config, self._session_changed, self.observer,
+                          claim_slot=lambda session: self._claim_slot(exclude=session))
+        session.spec = self.agents_table.get(row["agent"])  # which of its modes the policy refuses
+        return session
+
+    async def _discard(self, session: Session) -> None:
+        """A start that could not be completed as asked leaves nothing behind."""
+        if session.state in LIVE and session.state is not State.STOPPING:
+            await session.stop()
+        await session.settle()
+        self._remove(session)
+
+    def _remove(self, session: Session) -> None:
+        session.log.close()
+        self.store.delete_session(session.id)
+        self.sessions.pop(session.id, None)
+        for watch in list(self._watches):
+            watch._put({"type": "forgotten", "id": session.id})
+
+    def _check_adoptable(self, agent: str, agent_session_id: object) -> None:
+        if not isinstance(agent_session_id, str) or not agent_session_id.strip():
+            raise InvalidRequest("agent_session_id must be a non-empty string.")
+        for session in self.sessions.values():
+            if session.row["agent"] == agent and session.row["agent_session_id"] == agent_session_id:
+                raise InvalidRequest(f"The {agent} session {agent_session_id} is already glue session "
+                                     f"{session.id}; resume that one instead.")
 
     def _spec(self, agent: str) -> AgentSpec:
         if not isinstance(agent, str) or agent not in self.agents_table:
@@ -384,6 +453,22 @@ def _title(title) -> str:
     if len(clean) > TITLE_LIMIT:
         raise InvalidRequest(f"The title is {len(clean)} characters long; at most {TITLE_LIMIT} are allowed.")
     return clean
+def _wishes(mode, model, config) -> list[tuple[str, object]]:
+    """The options asked for at start, in the order they are applied."""
+    wishes: list[tuple[str, object]] = []
+    for key, value in (("mode", mode), ("model", model)):
+        if value is not None:
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidRequest(f"{key} must be a non-empty string.")
+            wishes.append((key, value))
+    if config is not None:
+        if not isinstance(config, dict) or not all(isinstance(k, str) and k for k in config):
+            raise InvalidRequest("config must be an object of option ids to values.")
+        for key, value in config.items():
+            if not isinstance(value, (str, bool)):
+                raise InvalidRequest(f"config[{key!r}] must be a string or a boolean.")
+            wishes.append((key, value))
+    return wishes
 
 
 def _title_from(prompt: str | None) -> str:

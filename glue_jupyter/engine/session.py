@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from ..agents.acp_events import permission_request, touched_paths, translate_update
 from ..agents.registry import AgentSpec, scrubbed_environment
+from .agent_session.control import AGENT_STATE_UPDATES, AgentSessionMixin
 from .attention import ATTENTION_STOP_REASONS, needs_you
 from .config import EngineConfig
 from .context import to_acp
@@ -58,7 +59,7 @@ class PendingPermission:
     asked_at: float = field(default_factory=time.monotonic)
 
 
-class Session:
+class Session(AgentSessionMixin):
     def __init__(self, row: dict, store: Store, config: EngineConfig, on_change: Callable[["Session"], None],
                  observer: EngineObserver = NO_OBSERVER,
                  claim_slot: Callable[["Session"], None] = lambda session: None):
@@ -69,7 +70,8 @@ class Session:
         self._on_change = on_change
         self._claim_slot = claim_slot  # raises NoFreeSlot; called right before becoming active
         self.log = EventLog(store, row["id"], row["last_seq"], on_stored=self._on_stored)
-        self.spec: AgentSpec | None = None
+        self._init_agent_session()
+        self._spec: AgentSpec | None = None
         self.process: AgentProcess | None = None
         self.driver = None
         self.turn: Turn | None = None
@@ -77,6 +79,8 @@ class Session:
         self._paused_from: State | None = None
         self._held: list[Callable[[], None]] = []
         self._replaying = False
+        self._importing = False  # an adopted session's replay is recorded (see _reattach)
+        self._imported_user: list[str] = []
         self._seed: str | None = None
         self._garbage_seen = 0
         self._changed = asyncio.Event()
@@ -92,6 +96,15 @@ class Session:
         task.add_done_callback(self._background.discard)
         return task
 
+    @property
+    def spec(self) -> AgentSpec | None:
+        return self._spec
+
+    @spec.setter
+    def spec(self, spec: AgentSpec | None) -> None:
+        self._spec = spec
+        self.options.bypass_modes = list(spec.bypass_modes) if spec is not None else []
+
     # identity and snapshot ------------------------------------------------------------
 
     @property
@@ -104,7 +117,10 @@ class Session:
 
     def snapshot(self) -> dict:
         pending = len(self.permissions)
-        return {**self.row, "pending_permissions": pending, "needs_you": needs_you(self.row, pending)}
+        snap = {**self.row, "pending_permissions": pending, "needs_you": needs_you(self.row, pending),
+                **self.agent_session_snapshot()}
+        snap.pop("config_chosen", None)
+        return snap
 
     def _update(self, **fields) -> None:
         self.row.update(fields)
@@ -197,14 +213,20 @@ class Session:
 
     # launching ------------------------------------------------------------------------
 
-    async def start(self, spec: AgentSpec, prompt: str | None = None, context: list[dict] | None = None) -> None:
-        """Launch a new session's agent (the session is STARTING already), then prompt it."""
+    async def start(self, spec: AgentSpec, prompt: str | None = None, context: list[dict] | None = None,
+                    wishes: list[tuple[str, object]] = (), adopt: bool = False) -> None:
+        """Launch a new session's agent (the session is STARTING already), set the options
+        asked for (`wishes`: (option, value), a refusal raises), then prompt it. `adopt`:
+        re-attach to the agent session in the row, begun elsewhere."""
         async with self._turnstile:
-            await self._launch(spec, resume=False)
+            await self._launch(spec, resume=adopt, adopt=adopt)
+            if self.state is State.IDLE:
+                for key, value in wishes:
+                    await self._configure(key, value)
             if prompt and self.state is State.IDLE:
                 self._prompt(prompt, context)
 
-    async def _launch(self, spec: AgentSpec, *, resume: bool, reason: str = "") -> None:
+    async def _launch(self, spec: AgentSpec, *, resume: bool, reason: str = "", adopt: bool = False) -> None:
         """Run the launch as a task bound to the calling control (which holds the turnstile).
 
         A stop cancels the task, not the control: the control returns and the stop, next
@@ -213,7 +235,7 @@ class Session:
         """
         if self._stops_waiting:
             return  # a stop is queued: it ends the session before any process is started
-        task = asyncio.ensure_future(self._launch_agent(spec, resume=resume, reason=reason))
+        task = asyncio.ensure_future(self._launch_agent(spec, resume=resume, reason=reason, adopt=adopt))
         self._launching = task
         try:
             await asyncio.shield(task)
@@ -229,16 +251,19 @@ class Session:
         finally:
             self._launching = None
 
-    async def _launch_agent(self, spec: AgentSpec, *, resume: bool, reason: str = "") -> None:
+    async def _launch_agent(self, spec: AgentSpec, *, resume: bool, reason: str = "", adopt: bool = False) -> None:
         """From STARTING: spawn the agent, initialize, and create or re-attach the ACP session.
 
         On failure the session ends FAILED with the reason in its transcript. Cancelled (by
         a stop), it leaves the session STARTING and its process adopted, for the stop to end.
+        `adopt`: re-attach natively to a session the agent began elsewhere, or fail (there is
+        no transcript of ours to seed it with).
         """
         from ..agents.acp_driver import AcpDriver, error_text
 
         self.spec = spec
         self._garbage_seen = 0
+        wanted = self.options.wanted() if resume else []
         argv = spec.resolve_argv() or spec.argv
         cwd = self.row["cwd"]
         try:
@@ -248,16 +273,19 @@ class Session:
             return
         process.expected_exit = False
         self.process = process  # adopted at once: whoever ends the session ends it
+        self.usage.new_process()
         self.driver = AcpDriver(process.stdout, process.stdin, cwd, sink=self)
         self._record("process_start", {"pid": process.pid, "argv": argv})
         self._spawn(self._watch(process))
         try:
             await asyncio.wait_for(self.driver.initialize(), self.config.start_timeout)
             if resume:
-                await self._reattach(reason)
+                await self._reattach(reason, adopt)
+                await self._reapply(wanted)
             else:
-                agent_sid = await asyncio.wait_for(self.driver.new_session(cwd), self.config.start_timeout)
-                self._update(agent_session_id=agent_sid)
+                answer = await asyncio.wait_for(self.driver.new_session(cwd), self.config.start_timeout)
+                self._update(agent_session_id=answer["sessionId"])
+                self._take_offers(answer)
         except Exception as exc:
             if isinstance(exc, ConnectionError):
                 # Its output closed: usually it is dying, and _watch records how. Give it a
@@ -275,7 +303,7 @@ class Session:
         if self.state is State.STARTING:
             self._set_state(State.IDLE)
 
-    async def _reattach(self, reason: str) -> None:
+    async def _reattach(self, reason: str, adopt: bool = False) -> None:
         """Resume the conversation in the new process: natively if we can, else seed it."""
         from ..agents.acp_driver import error_text
 
@@ -289,9 +317,12 @@ class Session:
             attempts.append(("session/resume", self.driver.resume_session))
         failures = []
         for method, call in attempts:
-            self._replaying = True  # the agent replays its history; ours is the source of truth
+            # The agent replays its history: ours is the source of truth, except for a session
+            # adopted from elsewhere, where the replay is all the history there is.
+            self._replaying = not adopt
+            self._importing = adopt
             try:
-                await asyncio.wait_for(call(agent_sid, cwd), self.config.start_timeout)
+                answer = await asyncio.wait_for(call(agent_sid, cwd), self.config.start_timeout)
             except Exception as exc:
                 if self.process is None or self.process.returncode is not None:
                     raise
@@ -299,14 +330,20 @@ class Session:
                 continue
             finally:
                 self._replaying = False
-            detail = f"re-attached to the agent's session {agent_sid} with {method}"
-            self._resumed("native", f"{reason}{detail}")
+                self._importing = False
+                self._end_import()
+            self._take_offers(answer)
+            verb = "adopted the agent's own session" if adopt else "re-attached to the agent's session"
+            self._resumed("native", f"{reason}{verb} {agent_sid} with {method}")
             return
         if not attempts:
             why = "the agent cannot load sessions" if agent_sid else "no agent session id was recorded"
             failures.append(why)
-        new_sid = await asyncio.wait_for(self.driver.new_session(cwd), self.config.start_timeout)
-        self._update(agent_session_id=new_sid)
+        if adopt:
+            raise ValueError(f"could not adopt the agent's session {agent_sid}: {'; '.join(failures)}")
+        answer = await asyncio.wait_for(self.driver.new_session(cwd), self.config.start_timeout)
+        self._update(agent_session_id=answer["sessionId"])
+        self._take_offers(answer)
         self._seed, count = build_seed(self.store, self.id, SEED_CHAR_LIMIT)
         if failures and attempts:
             self._record("notice", {"level": "warning",
@@ -345,8 +382,9 @@ class Session:
         from ..agents.acp_driver import error_text
 
         driver, process = self.driver, self.process
+        usage = None
         try:
-            reason = await driver.prompt(self.row["agent_session_id"], blocks)
+            reason, usage = await driver.prompt(self.row["agent_session_id"], blocks)
         except Exception as exc:
             if isinstance(exc, ConnectionError) or process is None or process.returncode is not None:
                 return  # the process is gone: _watch or stop() ends the turn
@@ -354,9 +392,9 @@ class Session:
                 self._record("notice", {"level": "error", "text": f"The agent failed the prompt: {error_text(exc)}"},
                              turn.number)
             reason = "failed"
-        self._after_wire(partial(self._end_turn, turn, reason))
+        self._after_wire(partial(self._end_turn, turn, reason, usage))
 
-    def _end_turn(self, turn: Turn, stop_reason: str) -> None:
+    def _end_turn(self, turn: Turn, stop_reason: str, usage: dict | None = None) -> None:
         if turn.closed:
             return
         turn.closed = True
@@ -364,8 +402,11 @@ class Session:
             stop_reason = "stopped"
         elif turn.cancelled and stop_reason not in ("stopped", "failed"):
             stop_reason = "cancelled"
-        seq = self._record("turn_end", {"turn": turn.number, "stop_reason": stop_reason,
-                                        "files": sorted(turn.files)}, turn.number)
+        end = {"turn": turn.number, "stop_reason": stop_reason, "files": sorted(turn.files)}
+        if usage:  # tokens the agent counted for this turn
+            end["usage"] = usage
+            self._count_turn_usage(usage)
+        seq = self._record("turn_end", end, turn.number)
         if stop_reason in ATTENTION_STOP_REASONS:
             self._update(attention_seq=seq)
         self.observer.turn_ended(self.row["agent"], stop_reason, time.monotonic() - turn.started_at)
@@ -395,6 +436,13 @@ class Session:
             action()
 
     def on_update(self, params: dict) -> None:
+        update = params.get("update") or {}
+        if update.get("sessionUpdate") in AGENT_STATE_UPDATES:  # not history: kept during a replay too
+            self._after_wire(partial(self._apply_agent_state, update, self._replaying or self._importing))
+            return
+        if self._importing:
+            self._import_update(update)
+            return
         if self._replaying:
             return
         self._after_wire(partial(self._apply_update, params))
@@ -420,6 +468,25 @@ class Session:
                 turn.tool_kinds[tool_id] = data["kind"]
             turn.files.update(self._relative(p) for p in touched_paths(data, turn.tool_kinds.get(tool_id)))
         self._record(kind, data, turn.number)
+
+    def _import_update(self, update: dict) -> None:
+        """One update of an adopted session's replay, recorded outside any turn."""
+        translated = translate_update(update)
+        if translated is None:
+            return
+        kind, data = translated
+        if kind == "user_message_chunk":
+            self._imported_user.append(data.get("text", ""))
+            return
+        self._end_import()
+        if kind != "session_info":
+            self._record(kind, data)
+
+    def _end_import(self) -> None:
+        """A replayed user message is complete once something else follows it."""
+        if self._imported_user:
+            self._record("user_message", {"text": "".join(self._imported_user)})
+            self._imported_user = []
 
     def on_file_written(self, path: str) -> None:
         if self.turn is not None:
@@ -573,6 +640,8 @@ class Session:
     async def stop(self) -> None:
         async with self.control("stop"):
             was_paused = self.state is State.PAUSED
+            # A frozen agent cannot answer session/close, nor one still starting: skip it then.
+            attached = self.state in (State.IDLE, State.RUNNING, State.INTERRUPTING)
             self._set_state(State.STOPPING)
             if was_paused:  # what arrived before the freeze belongs to the transcript
                 held, self._held = self._held, []
@@ -581,6 +650,8 @@ class Session:
             if self.turn is not None:
                 self.turn.cancelled = True
             self._withdraw_permissions()
+            if attached:
+                await self._close_agent_session()
             await self._terminate_process()
             if self.turn is not None:
                 self._end_turn(self.turn, "stopped")

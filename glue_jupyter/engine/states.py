@@ -36,6 +36,8 @@ LEGAL = {
     "stop": frozenset({S.STARTING, S.IDLE, S.RUNNING, S.INTERRUPTING, S.PAUSED}),
     "answer a permission request of": frozenset({S.RUNNING}),
     "forget": ENDED,
+    # Live: the agent is told at once; ended: remembered and applied when it resumes.
+    "change the mode, model or options of": frozenset({S.IDLE, S.RUNNING}) | ENDED,
 }
 
 # What to tell the user when a control is refused, by (control, state).
@@ -52,4 +54,8 @@ ADVICE = {
     ("forget", S.RUNNING): "Stop it first.",
     ("forget", S.PAUSED): "Stop it first.",
     ("answer a permission request of", S.PAUSED): "Resume it first.",
+    ("change the mode, model or options of", S.PAUSED): "Resume it first.",
+    ("change the mode, model or options of", S.STARTING): "Wait until it has started.",
+    ("change the mode, model or options of", S.INTERRUPTING): "Wait for the interrupt to finish.",
+    ("change the mode, model or options of", S.STOPPING): "Wait until it has stopped.",
 }

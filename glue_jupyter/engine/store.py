@@ -18,14 +18,18 @@ SCHEMA_VERSION = 2
 SESSION_FIELDS = (
     "id", "title", "agent", "cwd", "state", "created_at", "updated_at", "paused_since",
     "last_seq", "exit_code", "resumed_via", "agent_session_id", "turns", "error",
-    "seen_seq", "attention_seq", "notebook",
+    "seen_seq", "attention_seq", "notebook", "config", "config_chosen", "usage", "commands",
 )
 # Columns added after the first schema: (name, declaration), added to older databases on open.
 ADDED_COLUMNS = (
     ("seen_seq", "INTEGER NOT NULL DEFAULT 0"),       # the user has seen the log up to here
     ("attention_seq", "INTEGER NOT NULL DEFAULT 0"),  # the last event that needs the user
     ("notebook", "TEXT"),                             # the notebook it was started from
+    # The agent's options, the ids of those the user set, usage, slash commands (JSON_FIELDS).
+    ("config", "TEXT"), ("config_chosen", "TEXT"), ("usage", "TEXT"), ("commands", "TEXT"),
 )
+# Fields held as JSON text.
+JSON_FIELDS = frozenset({"config", "config_chosen", "usage", "commands"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -46,7 +50,11 @@ CREATE TABLE IF NOT EXISTS sessions (
     error TEXT,
     seen_seq INTEGER NOT NULL DEFAULT 0,
     attention_seq INTEGER NOT NULL DEFAULT 0,
-    notebook TEXT
+    notebook TEXT,
+    config TEXT,
+    config_chosen TEXT,
+    usage TEXT,
+    commands TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     session_id TEXT NOT NULL,
@@ -59,6 +67,19 @@ CREATE TABLE IF NOT EXISTS events (
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(session_id UNINDEXED, source UNINDEXED, body);
 """
+
+
+def _column(field: str, value):
+    return json.dumps(value) if field in JSON_FIELDS and value is not None else value
+
+
+def _value(field: str, stored):
+    if field in JSON_FIELDS and stored is not None:
+        try:
+            return json.loads(stored)
+        except ValueError:
+            return None
+    return stored
 
 
 def fts_query(text: str) -> str:
@@ -98,7 +119,8 @@ class Store:
     def insert_session(self, row: dict) -> None:
         cols = ", ".join(SESSION_FIELDS)
         marks = ", ".join("?" for _ in SESSION_FIELDS)
-        values = [row.get(f, 0 if f in ("seen_seq", "attention_seq") else None) for f in SESSION_FIELDS]
+        values = [_column(f, row.get(f, 0 if f in ("seen_seq", "attention_seq") else None))
+                  for f in SESSION_FIELDS]
         self.db.execute(f"INSERT INTO sessions ({cols}) VALUES ({marks})", values)
         self._index(row["id"], "title", row["title"], replace=True)
 
@@ -106,13 +128,14 @@ class Store:
         if not fields:
             return
         sets = ", ".join(f"{k} = ?" for k in fields)
-        self.db.execute(f"UPDATE sessions SET {sets} WHERE id = ?", [*fields.values(), session_id])
+        self.db.execute(f"UPDATE sessions SET {sets} WHERE id = ?",
+                        [*(_column(k, v) for k, v in fields.items()), session_id])
         if "title" in fields:
             self._index(session_id, "title", fields["title"], replace=True)
 
     def load_sessions(self) -> list[dict]:
         cur = self.db.execute(f"SELECT {', '.join(SESSION_FIELDS)} FROM sessions")
-        return [dict(zip(SESSION_FIELDS, r)) for r in cur]
+        return [{f: _value(f, v) for f, v in zip(SESSION_FIELDS, r)} for r in cur]
 
     def delete_session(self, session_id: str) -> None:
         self.db.execute("BEGIN")

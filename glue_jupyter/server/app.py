@@ -72,6 +72,11 @@ class GlueApp(ExtensionApp):
         config=True
     )
 
+    close_timeout = Float(
+        2.0, help="Seconds an agent has to answer ACP session/close when its session is stopped, "
+        "before the signals (only agents that offer session/close are asked).",
+    ).tag(config=True)
+
     permission_policy = Enum(
         ["ask", "allow", "deny"],
         default_value="ask",
@@ -80,7 +85,7 @@ class GlueApp(ExtensionApp):
 
     agents = Dict(
         help='Extra agents or overrides of built-in ones: {name: {"argv": [...], "env": {...}, '
-        '"title": str, "install_hint": str, "trust_load_session": bool}}.',
+        '"title": str, "install_hint": str, "trust_load_session": bool, "bypass_modes": [...]}}.',
     ).tag(config=True)
 
     busy_activity_interval = Float(
@@ -134,6 +139,7 @@ class GlueApp(ExtensionApp):
             stop_grace_period=self.stop_grace_period,
             interrupt_timeout=self.interrupt_timeout,
             start_timeout=self.start_timeout,
+            close_timeout=self.close_timeout,
             permission_policy=self.permission_policy,
             agents=dict(self.agents),
         )

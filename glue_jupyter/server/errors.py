@@ -7,10 +7,12 @@ import contextlib
 from tornado.web import HTTPError
 
 from ..engine.errors import (
+    AgentFailed,
     AgentNotInstalled,
     GlueError,
     IllegalControl,
     InvalidRequest,
+    ModeRefused,
     NoFreeSlot,
     UnknownAgent,
     UnknownPermissionRequest,
@@ -26,6 +28,8 @@ STATUS = (
     (IllegalControl, 409),
     (NoFreeSlot, 409),
     (AgentNotInstalled, 409),
+    (ModeRefused, 409),
+    (AgentFailed, 502),
 )
 
 

@@ -1,7 +1,7 @@
 """The built-in demo agent: a real Agent Client Protocol agent over stdio, with no model.
 
 Run it as ``python -m glue_jupyter.agents.demo [--state-dir DIR] [--pace SECONDS] [--no-load]
-[--refuse-load] [--ignore-sigterm]``. What each prompt keyword does is in docs/contract.md
+[--refuse-load] [--ignore-sigterm] [--legacy-options | --no-options] [--hang-on-close]``. What each prompt keyword does is in docs/contract.md
 ("The demo agent"). Stdlib only, so that it answers ``initialize`` a few tens of milliseconds
 after it was started.
 """
@@ -16,8 +16,10 @@ import re
 import signal
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from ... import __version__
+from .settings import Settings, commands_update
 from .turns import Turn, choose_script, kill_all_children, split_prompt
 from .wire import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND,
                         RESOURCE_NOT_FOUND, RpcError, Wire, log, open_output)
@@ -25,6 +27,7 @@ from .wire import (INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_F
 PROTOCOL_VERSION = 1
 REPLAY_PIECE = 4000  # replayed messages are split so no single line gets huge
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")  # also keeps history files inside the state dir
+LIST_PAGE = 25  # session/list answers this many at a time (with a nextCursor for more)
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Options:
     refuse_load: bool = False
     ignore_sigterm: bool = False
     embedded_context: bool = True  # advertise promptCapabilities.embeddedContext
+    offers: str = "config"       # "config", "legacy" or "none": how modes, models, options are offered (settings.py)
+    hang_on_close: bool = False  # never answer session/close (a client must not wait forever)
 
 
 @dataclass
@@ -43,6 +48,10 @@ class Session:
     cwd: str
     history: list = field(default_factory=list)   # [{"role": "user"|"agent", "text": ...}]
     turn: Turn | None = None
+    closed: bool = False    # by session/close: recorded with the history, so a client can tell
+    # Not kept with the history: a loaded session starts in the default mode and model, as
+    # real agents' sessions do, so a client must re-apply what the user chose.
+    settings: Settings = field(default_factory=Settings)
 
 
 def default_state_dir() -> str:
@@ -64,7 +73,8 @@ class HistoryStore:
         try:
             os.makedirs(self.directory, exist_ok=True)
             with open(path + ".tmp", "w", encoding="utf-8") as file:
-                json.dump({"sessionId": session.id, "cwd": session.cwd, "history": session.history}, file)
+                json.dump({"sessionId": session.id, "cwd": session.cwd, "history": session.history,
+                           "closed": session.closed}, file)
             os.replace(path + ".tmp", path)  # never leave a half-written history behind
         except OSError as exc:
             log(f"cannot save the history of {session.id}: {exc}")
@@ -77,6 +87,34 @@ class HistoryStore:
                 return json.load(file).get("history", [])
         except (OSError, ValueError, AttributeError):
             return None
+
+    def listing(self, cwd: str | None) -> list[dict]:
+        """ACP SessionInfo of every stored session (in cwd, if given), most recent first."""
+        found = []
+        try:
+            names = os.listdir(self.directory)
+        except OSError:
+            return []
+        for name in names:
+            if not name.endswith(".json"):
+                continue
+            path = os.path.join(self.directory, name)
+            try:
+                with open(path, encoding="utf-8") as file:
+                    data = json.load(file)
+                mtime = os.path.getmtime(path)
+            except (OSError, ValueError):
+                continue
+            if not isinstance(data, dict) or (cwd is not None and data.get("cwd") != cwd):
+                continue
+            first = next((e.get("text") for e in data.get("history") or [] if e.get("role") == "user"), None)
+            info = {"sessionId": data.get("sessionId"), "cwd": data.get("cwd"),
+                    "updatedAt": datetime.fromtimestamp(mtime, timezone.utc).isoformat()}
+            if first:
+                info["title"] = " ".join(first.split())[:80]
+            found.append((mtime, info))
+        found.sort(key=lambda pair: pair[0], reverse=True)
+        return [info for _, info in found]
 
 
 # -- params validation (a malformed request is answered -32602) ----------------------------------
@@ -120,7 +158,16 @@ class DemoAgent:
             "session/new": self.new_session,
             "session/load": self.load_session,
             "session/prompt": self.prompt,
+            "session/list": self.list_sessions,
+            "session/close": self.close_session,
         }
+        if options.offers in ("config", "legacy"):
+            self._requests["session/set_mode"] = self.set_mode
+        if options.offers == "config":
+            self._requests["session/set_config_option"] = self.set_config_option
+        if options.offers == "legacy":
+            self._requests["session/set_model"] = self.set_model
+        self._tasks: set[asyncio.Task] = set()
 
     async def handle_request(self, method: str, params: object) -> dict:
         handler = self._requests.get(method)
@@ -142,6 +189,7 @@ class DemoAgent:
                 "promptCapabilities": {"image": False, "audio": False,
                                        "embeddedContext": self.options.embedded_context},
                 "mcpCapabilities": {"http": False, "sse": False},
+                "sessionCapabilities": {"list": {}, "close": {}},
             },
             "agentInfo": {"name": "glue-demo", "title": "Glue demo agent", "version": __version__},
             "authMethods": [],
@@ -151,7 +199,15 @@ class DemoAgent:
         session = Session(id=os.urandom(16).hex(), cwd=require_cwd(params))
         self.sessions[session.id] = session
         self.store.save(session)
-        return {"sessionId": session.id}
+        self._announce_commands(session)
+        return {"sessionId": session.id, **session.settings.session_fields(self.options.offers)}
+
+    def _announce_commands(self, session: Session) -> None:
+        """Slash commands go out right after the answer (the answer is written first)."""
+        task = asyncio.ensure_future(self.wire.notify(
+            "session/update", {"sessionId": session.id, "update": commands_update()}))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def load_session(self, params: dict) -> dict:
         if not self.options.load:
@@ -171,7 +227,8 @@ class DemoAgent:
         session = Session(id=session_id, cwd=cwd, history=history)
         await self._replay(session)
         self.sessions[session_id] = session
-        return {}
+        self._announce_commands(session)
+        return session.settings.session_fields(self.options.offers)
 
     async def _replay(self, session: Session) -> None:
         kinds = {"user": "user_message_chunk", "agent": "agent_message_chunk"}
@@ -195,7 +252,8 @@ class DemoAgent:
         earlier = [entry["text"] for entry in session.history if entry.get("role") == "user"]
         session.history.append({"role": "user", "text": user_text})
         self.store.save(session)
-        turn = session.turn = Turn(self.wire, session.id, session.cwd, self.options.pace, earlier, attachments)
+        turn = session.turn = Turn(self.wire, session.id, session.cwd, self.options.pace, earlier, attachments,
+                                   session.settings, self.options.offers)
         try:
             stop_reason = await turn.run(choose_script(user_text), user_text)
         finally:
@@ -203,7 +261,53 @@ class DemoAgent:
             if turn.reply:
                 session.history.append({"role": "agent", "text": "".join(turn.reply)})
             self.store.save(session)
-        return {"stopReason": stop_reason}
+        if stop_reason == "cancelled":
+            return {"stopReason": stop_reason}
+        usage = session.settings.turn_usage(user_text, "".join(turn.reply), "".join(turn.thoughts))
+        await self.wire.notify("session/update", {"sessionId": session.id,
+                                                  "update": session.settings.usage_update(session.history)})
+        return {"stopReason": stop_reason, "usage": usage}
+
+    async def set_mode(self, params: dict) -> dict:
+        session = self._session(require(params, "sessionId", str))
+        session.settings.set_mode(params.get("modeId"))
+        return {}
+
+    async def set_model(self, params: dict) -> dict:
+        session = self._session(require(params, "sessionId", str))
+        session.settings.set_model(params.get("modelId"))
+        return {}
+
+    async def set_config_option(self, params: dict) -> dict:
+        session = self._session(require(params, "sessionId", str))
+        session.settings.set_option(require(params, "configId", str), params.get("value"))
+        return {"configOptions": session.settings.config_options()}
+
+    async def list_sessions(self, params: dict) -> dict:
+        cwd = params.get("cwd")
+        if cwd is not None and not isinstance(cwd, str):
+            raise RpcError(INVALID_PARAMS, "Invalid params: 'cwd' must be a string", {"field": "cwd"})
+        cursor = params.get("cursor")
+        start = int(cursor) if isinstance(cursor, str) and cursor.isdigit() else 0
+        listing = self.store.listing(cwd)
+        page = listing[start:start + LIST_PAGE]
+        answer: dict = {"sessions": page}
+        if start + LIST_PAGE < len(listing):
+            answer["nextCursor"] = str(start + LIST_PAGE)
+        return answer
+
+    async def close_session(self, params: dict) -> dict:
+        session_id = require(params, "sessionId", str)
+        if self.options.hang_on_close:
+            log("not answering session/close (--hang-on-close)")
+            await asyncio.Event().wait()
+        session = self._session(session_id)
+        if session.turn is not None:
+            session.turn.cancel(force=True)
+        del self.sessions[session_id]
+        session.closed = True
+        self.store.save(session)
+        return {}
 
     def cancel(self, params: dict) -> None:
         session = self.sessions.get(params.get("sessionId"))
@@ -266,12 +370,19 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--ignore-sigterm", action="store_true", help="keep running on SIGTERM")
     parser.add_argument("--no-embedded-context", action="store_true",
                         help="do not advertise embedded context (clients then send resources as text)")
+    offers = parser.add_mutually_exclusive_group()
+    offers.add_argument("--legacy-options", action="store_const", dest="offers", const="legacy",
+                        help="offer modes and a model list the older way (no config options)")
+    offers.add_argument("--no-options", action="store_const", dest="offers", const="none",
+                        help="offer no modes, models or config options")
+    parser.add_argument("--hang-on-close", action="store_true", help="never answer session/close")
     args = parser.parse_args(argv)
     if args.pace < 0:
         parser.error("--pace must not be negative")
     return Options(state_dir=args.state_dir or default_state_dir(), pace=args.pace,
                    load=not args.no_load, refuse_load=args.refuse_load, ignore_sigterm=args.ignore_sigterm,
-                   embedded_context=not args.no_embedded_context)
+                   embedded_context=not args.no_embedded_context, offers=args.offers or "config",
+                   hang_on_close=args.hang_on_close)
 
 
 def main(argv: list[str] | None = None) -> None:

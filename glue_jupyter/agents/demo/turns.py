@@ -10,6 +10,7 @@ from asyncio.subprocess import DEVNULL, PIPE
 from typing import Awaitable, Callable
 
 from .context import Attachment, acknowledgement, attachment_of, suggest_code, suggest_fix
+from .settings import MODES, Settings
 from .wire import RpcError, Wire, log
 
 REPLY_CHUNKS = 20          # a default reply is streamed in about this many chunks
@@ -78,14 +79,18 @@ class Turn:
     """One prompt turn of one session: streams updates, runs tools, honours cancel."""
 
     def __init__(self, wire: Wire, session_id: str, cwd: str, pace: float,
-                 earlier_user_messages: list[str], attachments: list[Attachment] | None = None) -> None:
+                 earlier_user_messages: list[str], attachments: list[Attachment] | None = None,
+                 settings: Settings | None = None, offers: str = "config") -> None:
         self.wire = wire
         self.attachments = attachments or []  # context blocks of the prompt
         self.session_id = session_id
         self.cwd = cwd
         self.pace = pace
         self.earlier_user_messages = earlier_user_messages
+        self.settings = settings or Settings()
+        self.offers = offers
         self.reply: list[str] = []        # agent text actually sent, for the history
+        self.thoughts: list[str] = []     # thought text actually sent, for the usage
         self.cancelled = False
         self.ignores_cancel = False       # the `stubborn` script sets this
         self._children: set[asyncio.subprocess.Process] = set()
@@ -136,7 +141,19 @@ class Turn:
         await self.emit({"sessionUpdate": "agent_message_chunk", "content": text_block(text)})
 
     async def think(self, text: str) -> None:
+        if not self.settings.thoughts:
+            return
+        if not self.cancelled:
+            self.thoughts.append(text)
         await self.emit({"sessionUpdate": "agent_thought_chunk", "content": text_block(text)})
+
+    async def switch_mode(self, mode_id: str) -> None:
+        """Change our own mode, and tell the client the way real agents do."""
+        self.settings.set_mode(mode_id)
+        await self.emit({"sessionUpdate": "current_mode_update", "currentModeId": mode_id})
+        if self.offers == "config":
+            await self.emit({"sessionUpdate": "config_option_update",
+                             "configOptions": self.settings.config_options()})
 
     async def pause(self) -> None:
         await asyncio.sleep(self.pace)
@@ -438,9 +455,15 @@ def write_target(text: str) -> str:
 
 
 async def write_file(turn: Turn, text: str) -> str:
-    """Ask permission, then write NAME in cwd and report a diff."""
+    """Ask permission (in mode "ask"), then write NAME in cwd and report a diff."""
     name = write_target(text)
     call_id = turn.new_tool_call_id()
+    if turn.settings.mode == "plan":
+        await turn.start_tool({"toolCallId": call_id, "title": f"Write {name}", "kind": "edit",
+                               "status": "failed", "rawInput": {"path": name},
+                               "content": [text_content("Plan mode: nothing is written.")]})
+        await turn.stream(f"I am in plan mode, so I did not write `{name}`. I would append one line to it.")
+        return "end_turn"
     path = inside(turn.cwd, name)
     if path is None:
         await turn.start_tool({"toolCallId": call_id, "title": f"Write {name}", "kind": "edit",
@@ -461,7 +484,7 @@ async def write_file(turn: Turn, text: str) -> str:
                  "locations": [{"path": path}], "rawInput": {"path": path, "content": new_text}}
     await turn.start_tool(tool_call)
     try:
-        choice = await turn.ask_permission(tool_call)
+        choice = "allow" if turn.settings.mode == "auto" else await turn.ask_permission(tool_call)
     except RpcError as exc:
         await turn.update_tool(call_id, status="failed", content=[text_content(f"No permission: {exc}")])
         await turn.stream(f"I could not ask for permission ({exc}), so I did not write `{name}`.")
@@ -487,11 +510,23 @@ def read_text(path: str) -> str | None:
         return None
 
 
+async def switch(turn: Turn, text: str) -> str:
+    """The agent changes its own mode (as Claude Code does when it enters plan mode)."""
+    names = "|".join(re.escape(mode_id) for mode_id, _, _ in MODES)
+    match = re.search(rf"\bswitch\b.*?\b({names})\b", text, re.IGNORECASE)
+    if match is None:
+        await turn.stream(f"Switch to which mode? I know {', '.join(m for m, _, _ in MODES)}.")
+        return "end_turn"
+    await turn.switch_mode(match.group(1).lower())
+    await turn.stream(f"Switched to {match.group(1).lower()} mode.")
+    return "end_turn"
+
+
 # First match wins, in this order (case-insensitive, whole words).
 KEYWORD_SCRIPTS: list[tuple[str, Script]] = [
     ("crash", crash), ("garbage", garbage), ("flood", flood), ("stubborn", stubborn),
-    ("sleep", sleep_tool), ("write", write_file), ("fix", fix), ("snippet", snippet), ("recall", recall),
-    ("quick", quick),
+    ("sleep", sleep_tool), ("write", write_file), ("fix", fix), ("snippet", snippet), ("switch", switch),
+    ("recall", recall), ("quick", quick),
 ]
 
 
