@@ -284,6 +284,7 @@ class SessionManager:
             raise AgentFailed(session.row["error"] or f"{agent} could not adopt session {agent_session_id}.")
         return session.snapshot()
 
+    @observed("configure")
     async def configure(self, session_id: str, option: str, value) -> dict:
         """Change the session's mode, model or another option the agent offers."""
         session = self.session(session_id)
