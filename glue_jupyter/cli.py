@@ -21,7 +21,12 @@ def _parser() -> argparse.ArgumentParser:
     # Connection options are accepted before or after the subcommand.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", default=argparse.SUPPRESS, help="server base URL (env GLUE_JUPYTER_URL)")
-    common.add_argument("--token", default=argparse.SUPPRESS, help="server token (env GLUE_JUPYTER_TOKEN)")
+    common.add_argument("--token", default=argparse.SUPPRESS,
+                        help="server token, or with --hub a hub API token (env GLUE_JUPYTER_TOKEN)")
+    common.add_argument("--hub", default=argparse.SUPPRESS, metavar="URL",
+                        help="a JupyterHub: use the token owner's server there (see --server)")
+    common.add_argument("--server", default=argparse.SUPPRESS, metavar="NAME",
+                        help="with --hub: which of your named servers (default: the default server)")
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
 
     p = argparse.ArgumentParser(
@@ -69,7 +74,8 @@ def main(argv=None) -> int:
     as_json = getattr(args, "json", False)
     out = Output(as_json)
     try:
-        client = connect(getattr(args, "url", None), getattr(args, "token", None), allow_any=True)
+        client = connect(getattr(args, "url", None), getattr(args, "token", None), allow_any=True,
+                         hub=getattr(args, "hub", None), server=getattr(args, "server", ""))
         return COMMANDS[args.command](client, args, out) or 0
     except GlueClientError as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)

@@ -134,3 +134,55 @@ def test_kernel_id_from_connection_file():
     assert kernel_id_from_connection_file(f"/r/kernel-{KERNEL}.json") == KERNEL
     assert kernel_id_from_connection_file("/r/other.json") is None
     assert kernel_id_from_connection_file(None) is None
+
+
+# -- JupyterHub ------------------------------------------------------------------------------
+# (The real thing, a hub with users' servers, is in tests/hub/test_cli_on_hub.py.)
+
+HUB_SERVER_ENV = {
+    "JUPYTERHUB_SERVICE_URL": "http://0.0.0.0:8888/user/alice/",
+    "JUPYTERHUB_API_TOKEN": "server-token",
+    "JUPYTERHUB_ACTIVITY_URL": "http://hub:8081/hub/api/users/alice/activity",
+}
+
+
+def test_inside_a_hub_server_its_environment_names_it(rt):
+    write_runtime(rt, "1", pid=os.getpid(), url="http://127.0.0.1:9999/user/alice/", token="")
+    ref = discover(env={**HUB_SERVER_ENV, "JPY_PARENT_PID": str(os.getpid())}, rt_dir=str(rt))
+    # Listening on every interface: reached on loopback, with the server's own hub token.
+    assert (ref.url, ref.token, ref.how) == ("http://127.0.0.1:8888/user/alice/", "server-token", "jupyterhub")
+
+
+def test_a_hub_service_environment_is_not_a_server(rt):
+    service_env = {k: v for k, v in HUB_SERVER_ENV.items() if k != "JUPYTERHUB_ACTIVITY_URL"}
+    with pytest.raises(NoServerFound):
+        discover(env=service_env, rt_dir=str(rt))
+
+
+def test_explicit_url_wins_over_the_hub_environment(rt):
+    ref = discover(env={**HUB_SERVER_ENV, "GLUE_JUPYTER_URL": "http://elsewhere:1/"}, rt_dir=str(rt))
+    assert ref.url == "http://elsewhere:1/"
+
+
+@pytest.mark.parametrize("flags, message", [
+    ({"url": "http://a/", "hub": "http://h/"}, "either --url"),
+    ({"server": "gpu"}, "pass --hub URL too"),
+    ({"hub": "http://127.0.0.1:9/", "token": ""}, "needs a token"),
+    ({"hub": "http://127.0.0.1:9/", "token": "t"}, "cannot reach the hub at http://127.0.0.1:9/hub/api/"),
+])
+def test_hub_flags_errors_say_what_to_do(rt, flags, message):
+    with pytest.raises(NoServerFound, match=message):
+        discover(env={}, rt_dir=str(rt), **flags)
+
+
+@pytest.mark.parametrize("given, api", [
+    ("https://hub.example.org", "https://hub.example.org/hub/api/"),
+    ("https://hub.example.org/hub/token", "https://hub.example.org/hub/api/"),
+    ("https://example.org/jupyter/", "https://example.org/jupyter/hub/api/"),
+    ("https://example.org/jupyter/hub/home", "https://example.org/jupyter/hub/api/"),
+    ("hub.example.org:8000", "https://hub.example.org:8000/hub/api/"),
+])
+def test_any_page_of_the_hub_is_a_hub_url(given, api):
+    from glue_jupyter.client.hub import hub_api_url
+
+    assert hub_api_url(given) == api

@@ -2,10 +2,14 @@
 
 Order (first hit wins):
 1. an explicit url/token (``--url``/``--token``), else ``GLUE_JUPYTER_URL``/``GLUE_JUPYTER_TOKEN``;
-2. the server that launched this kernel: ``JPY_PARENT_PID`` matched against the ``pid`` of
+2. an explicit JupyterHub (``--hub URL --token T [--server NAME]``): the hub's API says where the
+   token owner's server is;
+3. inside a JupyterHub single-user server: the server and token its spawner's environment names
+   (``JUPYTERHUB_SERVICE_URL``, ``JUPYTERHUB_API_TOKEN``), see ``hub``;
+4. the server that launched this kernel: ``JPY_PARENT_PID`` matched against the ``pid`` of
    the ``jpserver-*.json`` runtime files;
-3. the running server whose kernel sessions list this kernel (its connection file's id);
-4. only when asked (the command line): the single running server, if there is exactly one.
+5. the running server whose kernel sessions list this kernel (its connection file's id);
+6. only when asked (the command line): the single running server, if there is exactly one.
 
 Stdlib only: this runs in every kernel that loads the magics.
 """
@@ -20,6 +24,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from .errors import NoServerFound
+from .hub import server_from_hub, server_in_environment
 
 URL_ENV = "GLUE_JUPYTER_URL"
 TOKEN_ENV = "GLUE_JUPYTER_TOKEN"
@@ -126,12 +131,24 @@ def discover(
     connection_file: str | None = None,
     allow_any: bool = False,
     timeout: float = 2.0,
+    hub: str | None = None,
+    server: str = "",
 ) -> ServerRef:
     """Return the server to use, or raise NoServerFound."""
     env = os.environ if env is None else env
-    url = url or env.get(URL_ENV)
+    if url and hub:
+        raise NoServerFound("pass either --url (a server) or --hub (a JupyterHub), not both")
+    if server and not hub:
+        raise NoServerFound(f"--server {server} names one of your servers on a JupyterHub: pass --hub URL too")
+    url = url or (None if hub else env.get(URL_ENV))
     if url:
         return ServerRef(url, token if token is not None else env.get(TOKEN_ENV, ""), "explicit")
+    if hub:
+        hub_token = token if token is not None else env.get(TOKEN_ENV, "")
+        return ServerRef(*server_from_hub(hub, hub_token, server or ""), "hub")
+    inside = server_in_environment(env)
+    if inside:
+        return ServerRef(*inside, "jupyterhub")
 
     servers = running_servers(rt_dir)
     parent = env.get("JPY_PARENT_PID")
