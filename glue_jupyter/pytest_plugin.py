@@ -238,16 +238,18 @@ class ServerProcess:
 
 
 async def launch_server(home: Path, glue: dict[str, Any], *, token: str = "glue-test-token",
-                        extra_args: tuple[str, ...] = (), timeout: float = 60.0) -> ServerProcess:
+                        extra_args: tuple[str, ...] = (), timeout: float = 60.0,
+                        root: Path | None = None) -> ServerProcess:
     """Start `jupyter server` on 127.0.0.1 with glue_jupyter configured by `glue` (c.GlueApp),
-    and return once it listens and the extension has opened its database."""
+    and return once it listens and the extension has opened its database. Its root directory
+    is `root` (default: `home/root`)."""
     home = Path(home)
     config_dir = home / "config"
     config_dir.mkdir(parents=True, exist_ok=True)
     config = {"ServerApp": {"jpserver_extensions": {"glue_jupyter": True}}, "GlueApp": glue}
     (config_dir / "jupyter_server_config.json").write_text(json.dumps(config))
-    root = home / "root"
-    root.mkdir(exist_ok=True)
+    root = Path(root) if root is not None else home / "root"
+    root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {**os.environ,
            "JUPYTER_CONFIG_DIR": str(config_dir), "JUPYTER_DATA_DIR": str(home / "data"),
@@ -298,10 +300,13 @@ async def end_server(server: ServerProcess, sig: int | None = None, timeout: flo
 
 @pytest.fixture
 async def glue_server_process(tmp_path):
-    """Factory: `await glue_server_process(glue_config)` -> a ServerProcess, ended at teardown."""
+    """Factory: `await glue_server_process(glue_config)` -> a ServerProcess, ended at teardown.
+    Every server of a test has the same root directory as the test's own (`jp_root_dir`), so a
+    restarted server, or the in-process one, can resume the sessions of an earlier one."""
     started: list[ServerProcess] = []
 
     async def launch(glue: dict[str, Any], **kwargs) -> ServerProcess:
+        kwargs.setdefault("root", tmp_path / "root_dir")
         server = await launch_server(tmp_path / f"server{len(started)}", glue, **kwargs)
         started.append(server)
         return server

@@ -32,8 +32,8 @@ async def glue_json(*args):
     return json.loads(out)
 
 
-async def test_lifecycle_from_the_command_line(glue_env, glue_client, tmp_path):
-    code, out, err = await glue("start", "--agent", "demo", "--cwd", str(tmp_path), "--title", "CLI", "quick")
+async def test_lifecycle_from_the_command_line(glue_env, glue_client, jp_root_dir):
+    code, out, err = await glue("start", "--agent", "demo", "--cwd", str(jp_root_dir), "--title", "CLI", "quick")
     assert code == 0, err
     sid = out.split()[1]
     assert "started" in out and "\x1b[" not in out  # no colour when not a tty
@@ -61,8 +61,8 @@ async def test_lifecycle_from_the_command_line(glue_env, glue_client, tmp_path):
     assert await glue_json("list") == []
 
 
-async def test_interrupt_a_running_turn(glue_env, glue_client, tmp_path):
-    s = await call(glue_client.start, "demo", str(tmp_path), prompt="sleep")
+async def test_interrupt_a_running_turn(glue_env, glue_client, jp_root_dir):
+    s = await call(glue_client.start, "demo", str(jp_root_dir), prompt="sleep")
     code, out, err = await glue("interrupt", s["id"])
     assert code == 0, err
     assert "interrupted" in out
@@ -70,8 +70,8 @@ async def test_interrupt_a_running_turn(glue_env, glue_client, tmp_path):
     assert [e["data"]["stop_reason"] for e in events if e["kind"] == "turn_end"] == ["cancelled"]
 
 
-async def test_follow_json_streams_events(glue_env, glue_client, tmp_path):
-    s = await call(glue_client.start, "demo", str(tmp_path), prompt="hello")
+async def test_follow_json_streams_events(glue_env, glue_client, jp_root_dir):
+    s = await call(glue_client.start, "demo", str(jp_root_dir), prompt="hello")
     code, out, err = await glue("--json", "show", s["id"], "--follow")
     assert code == 0, err
     events = [json.loads(line) for line in out.splitlines()]
@@ -80,17 +80,21 @@ async def test_follow_json_streams_events(glue_env, glue_client, tmp_path):
     assert events[-1]["kind"] == "state" and events[-1]["data"]["state"] == "idle"
 
 
-async def test_errors_are_one_line(glue_env, tmp_path):
+async def test_errors_are_one_line(glue_env, jp_root_dir):
     code, out, err = await glue("show", "0123456789abcdef0123456789abcdef")
     assert code == 1 and err.startswith("jupyter glue: error:") and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 
-    s = await glue_json("start", "--agent", "demo", "--cwd", str(tmp_path))
+    s = await glue_json("start", "--agent", "demo", "--cwd", str(jp_root_dir))
     code, _, err = await glue("interrupt", s["id"])
     assert code == 1 and "idle" in err and "Traceback" not in err
 
     code, _, err = await glue("start", "--agent", "nope")
     assert code == 1 and "nope" in err
+
+    code, _, err = await glue("start", "--agent", "demo", "--cwd", "/etc")
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "Folder /etc is outside" in err and "c.GlueApp.allowed_roots" in err
 
     code, out, _ = await glue("agents")
     assert code == 0 and "demo" in out and "HOW TO INSTALL" in out
@@ -114,8 +118,8 @@ async def test_url_and_token_flags(glue_ref, tmp_path):
     assert code == 1 and "403" in err and "bad" not in err.replace("--token", "")
 
 
-async def test_allow_and_deny_permission_requests(glue_env, glue_client, tmp_path):
-    code, out, err = await glue("start", "--agent", "demo", "--cwd", str(tmp_path), "write allowed.md")
+async def test_allow_and_deny_permission_requests(glue_env, glue_client, jp_root_dir):
+    code, out, err = await glue("start", "--agent", "demo", "--cwd", str(jp_root_dir), "write allowed.md")
     assert code == 0, err
     sid = out.split()[1]
     code, out, err = await glue("show", sid, "--follow")  # stops where the agent waits for us
@@ -123,7 +127,7 @@ async def test_allow_and_deny_permission_requests(glue_env, glue_client, tmp_pat
     code, out, err = await glue("allow", sid[:8])
     assert code == 0 and "allowed" in out, err
     await call(glue_client.wait, sid, "idle", timeout=30)
-    assert (tmp_path / "allowed.md").exists()
+    assert (jp_root_dir / "allowed.md").exists()
 
     code, out, err = await glue("deny", sid)
     assert code == 1 and "no permission request waiting" in err and "Traceback" not in err
@@ -133,16 +137,16 @@ async def test_allow_and_deny_permission_requests(glue_env, glue_client, tmp_pat
     await call(glue_client.wait_for_event, sid, "permission_request", after_seq=last, timeout=30)
     assert (await glue_json("deny", sid))["pending_permissions"] == 0
     await call(glue_client.wait, sid, "idle", timeout=30)
-    assert not (tmp_path / "denied.md").exists()
+    assert not (jp_root_dir / "denied.md").exists()
 
 
-async def test_list_marks_what_needs_you_first_and_show_marks_it_seen(glue_env, glue_client, tmp_path):
+async def test_list_marks_what_needs_you_first_and_show_marks_it_seen(glue_env, glue_client, jp_root_dir):
     """The side panel's triage in a terminal: needs you, then working, then the rest."""
-    quiet = await glue_json("start", "--agent", "demo", "--cwd", str(tmp_path), "--title", "Quiet")
-    done = await glue_json("start", "--agent", "demo", "--cwd", str(tmp_path), "--title", "Done", "quick")
+    quiet = await glue_json("start", "--agent", "demo", "--cwd", str(jp_root_dir), "--title", "Quiet")
+    done = await glue_json("start", "--agent", "demo", "--cwd", str(jp_root_dir), "--title", "Done", "quick")
     await call(glue_client.wait, done["id"], "idle", timeout=30)
     await call(glue_client.mark_seen, quiet["id"])  # nothing to see: it never ran a turn
-    busy = await glue_json("start", "--agent", "demo", "--cwd", str(tmp_path), "--title", "Busy", "sleep")
+    busy = await glue_json("start", "--agent", "demo", "--cwd", str(jp_root_dir), "--title", "Busy", "sleep")
 
     code, out, err = await glue("list")
     assert code == 0, err
@@ -160,8 +164,8 @@ async def test_list_marks_what_needs_you_first_and_show_marks_it_seen(glue_env, 
     await glue_json("stop", busy["id"])
 
 
-async def test_rename_from_the_command_line(glue_env, glue_client, tmp_path):
-    s = await glue_json("start", "--agent", "demo", "--cwd", str(tmp_path), "--title", "Before")
+async def test_rename_from_the_command_line(glue_env, glue_client, jp_root_dir):
+    s = await glue_json("start", "--agent", "demo", "--cwd", str(jp_root_dir), "--title", "Before")
     code, out, err = await glue("rename", s["id"][:8], "After", "the", "rename")
     assert code == 0 and "renamed" in out, err
     assert (await call(glue_client.get, s["id"]))["title"] == "After the rename"

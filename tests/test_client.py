@@ -10,12 +10,12 @@ from glue_jupyter.client.resolve import resolve_id
 from glue_jupyter.client.stream import follow_until_settled
 
 
-async def test_every_route(glue_client, tmp_path):
+async def test_every_route(glue_client, jp_root_dir):
     c = glue_client
     assert (await call(c.info))["limit"] == 3
     assert "demo" in [a["name"] for a in await call(c.agents)]
-    s = await call(c.start, "demo", str(tmp_path), title="T", prompt="quick")
-    assert s["title"] == "T" and s["cwd"] == str(tmp_path)
+    s = await call(c.start, "demo", str(jp_root_dir), title="T", prompt="quick")
+    assert s["title"] == "T" and s["cwd"] == str(jp_root_dir)
     s = await call(c.wait, s["id"], "idle", timeout=30)
     assert s["state"] == "idle" and s["turns"] == 1
     assert [x["id"] for x in await call(c.list_sessions, agent="demo")] == [s["id"]]
@@ -25,7 +25,7 @@ async def test_every_route(glue_client, tmp_path):
     req = events[-1]["data"]
     await call(c.answer_permission, s["id"], req["request_id"], "allow")
     s = await call(c.wait, s["id"], "idle", timeout=30)
-    assert (tmp_path / "notes.txt").exists()
+    assert (jp_root_dir / "notes.txt").exists()
     assert (await call(c.pause, s["id"]))["state"] == "paused"
     assert (await call(c.resume, s["id"]))["resumed_via"] == "thaw"
     assert (await call(c.stop, s["id"]))["state"] == "stopped"
@@ -51,17 +51,17 @@ def _take_until(c, sid, kind):
         follower.close()
 
 
-async def test_server_errors_become_clean_exceptions(glue_client, tmp_path):
+async def test_server_errors_become_clean_exceptions(glue_client, jp_root_dir):
     c = glue_client
     with pytest.raises(ServerError, match="nope") as e:
         await call(c.get, "nope")
     assert e.value.status == 404
-    s = await call(c.start, "demo", str(tmp_path))
+    s = await call(c.start, "demo", str(jp_root_dir))
     with pytest.raises(ServerError, match="idle") as e:
         await call(c.interrupt, s["id"])
     assert e.value.status == 409
     with pytest.raises(ServerError) as e:
-        await call(c.start, "no-such-agent", str(tmp_path))
+        await call(c.start, "no-such-agent", str(jp_root_dir))
     assert e.value.status == 404 and "no-such-agent" in str(e.value)
 
 
@@ -76,9 +76,9 @@ async def test_bad_token_and_no_server(glue_ref):
     assert "secret" not in str(e.value)
 
 
-async def test_follow_replays_then_goes_live_and_survives_a_drop(glue_client, tmp_path):
+async def test_follow_replays_then_goes_live_and_survives_a_drop(glue_client, jp_root_dir):
     c = glue_client
-    s = await call(c.start, "demo", str(tmp_path), prompt="hello")
+    s = await call(c.start, "demo", str(jp_root_dir), prompt="hello")
     await call(c.wait, s["id"], "idle", timeout=30)
     stored = await call(c.events, s["id"])
 
@@ -101,18 +101,18 @@ async def test_follow_replays_then_goes_live_and_survives_a_drop(glue_client, tm
     assert [e["seq"] for e in seen] == [e["seq"] for e in stored]
 
 
-async def test_follow_until_settled_ends_with_the_turn(glue_client, tmp_path):
+async def test_follow_until_settled_ends_with_the_turn(glue_client, jp_root_dir):
     c = glue_client
-    s = await call(c.start, "demo", str(tmp_path), prompt="hello")
+    s = await call(c.start, "demo", str(jp_root_dir), prompt="hello")
     events = await call(lambda: list(follow_until_settled(c, s["id"])))
     kinds = [e["kind"] for e in events]
     assert "turn_end" in kinds and events[-1]["kind"] == "state"
     assert events[-1]["data"]["state"] == "idle"
 
 
-async def test_ids_can_be_abbreviated(glue_client, tmp_path):
+async def test_ids_can_be_abbreviated(glue_client, jp_root_dir):
     c = glue_client
-    s = await call(c.start, "demo", str(tmp_path))
+    s = await call(c.start, "demo", str(jp_root_dir))
     assert await call(resolve_id, c, s["id"][:6]) == s["id"]
     with pytest.raises(ServerError, match="no session"):
         await call(resolve_id, c, "zzzz")

@@ -58,8 +58,8 @@ def nb(glue_client, memory):
     return Notebook(glue_client, memory=memory)
 
 
-async def test_start_shows_the_widget_with_a_snapshot(nb, tmp_path):
-    r = await nb.run(f"%glue start --agent demo --cwd {tmp_path} --title Tidy quick tidy up")
+async def test_start_shows_the_widget_with_a_snapshot(nb, jp_root_dir):
+    r = await nb.run(f"%glue start --agent demo --cwd {jp_root_dir} --title Tidy quick tidy up")
     assert r.ok, r.text
     assert "glue: started" in r.stdout
     snapshot, widget = r.outputs
@@ -68,9 +68,9 @@ async def test_start_shows_the_widget_with_a_snapshot(nb, tmp_path):
     assert nb.magics.current and nb.magics.current in r.stdout or nb.magics.current[:8] in r.stdout
 
 
-async def test_every_subcommand(nb, glue_client, tmp_path):
+async def test_every_subcommand(nb, glue_client, jp_root_dir):
     assert (await nb.run("%glue list")).text.strip().startswith("no sessions")
-    r = await nb.run(f"%glue start --agent demo --cwd {tmp_path} sleep a while")
+    r = await nb.run(f"%glue start --agent demo --cwd {jp_root_dir} sleep a while")
     assert r.ok, r.text
     sid = nb.magics.current
 
@@ -111,17 +111,17 @@ async def test_every_subcommand(nb, glue_client, tmp_path):
     assert r.ok and WIDGET_MIME in r.outputs[-1]
 
     # %%glue ID targets another session, which becomes current
-    other = await call(glue_client.start, "demo", str(tmp_path))
+    other = await call(glue_client.start, "demo", str(jp_root_dir))
     r = await nb.run(f"%%glue {other['id']}\nquick")
     assert r.ok and nb.magics.current == other["id"]
 
 
-async def test_cell_magic_starts_a_session_when_there_is_none(nb, glue_client, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+async def test_cell_magic_starts_a_session_when_there_is_none(nb, glue_client, jp_root_dir, monkeypatch):
+    monkeypatch.chdir(jp_root_dir)
     r = await nb.run("%%glue --agent demo --wait\nquick hello")
     assert r.ok, r.text
     s = await call(glue_client.get, nb.magics.current)
-    assert s["agent"] == "demo" and s["cwd"] == str(tmp_path) and s["turns"] == 1
+    assert s["agent"] == "demo" and s["cwd"] == str(jp_root_dir) and s["turns"] == 1
 
 
 @pytest.mark.parametrize(
@@ -153,14 +153,14 @@ async def test_a_misspelt_subcommand_gets_a_did_you_mean(nb, cell, guess):
     assert not r.ok and f"did you mean {guess}?" in r.stderr, r.text
 
 
-async def test_no_stale_state_above_the_widget(nb, tmp_path):
-    r = await nb.run(f"%glue start --agent demo --cwd {tmp_path} quick")
+async def test_no_stale_state_above_the_widget(nb, jp_root_dir):
+    r = await nb.run(f"%glue start --agent demo --cwd {jp_root_dir} quick")
     assert r.ok and "glue: started" in r.stdout
     assert "→" not in r.stdout and "running" not in r.stdout and "idle" not in r.stdout  # the widget shows it live
 
 
-async def test_rename_and_list_marks_what_needs_you(nb, glue_client, tmp_path):
-    await nb.run(f"%glue start --agent demo --cwd {tmp_path} --title First quick")
+async def test_rename_and_list_marks_what_needs_you(nb, glue_client, jp_root_dir):
+    await nb.run(f"%glue start --agent demo --cwd {jp_root_dir} --title First quick")
     sid = nb.magics.current
     await call(glue_client.wait, sid, "idle", timeout=30)
     r = await nb.run("%glue rename Better title")
@@ -175,16 +175,18 @@ async def test_rename_and_list_marks_what_needs_you(nb, glue_client, tmp_path):
     assert "Best title" in table
 
 
-async def test_refusals_are_one_line(nb, tmp_path):
+async def test_refusals_are_one_line(nb, jp_root_dir):
     r = await nb.run("%glue interrupt")
     assert not r.ok and "glue: no current session" in r.text and "Traceback" not in r.text
     r = await nb.run("%glue show 0123456789abcdef0123456789abcdef")
     assert not r.ok and "glue:" in r.text and "Traceback" not in r.text
-    await nb.run(f"%glue start --agent demo --cwd {tmp_path}")
+    await nb.run(f"%glue start --agent demo --cwd {jp_root_dir}")
     r = await nb.run("%glue interrupt")
     assert not r.ok and "idle" in r.text and "Traceback" not in r.text
-    r = await nb.run(f"%glue start --agent missing --cwd {tmp_path}")
+    r = await nb.run(f"%glue start --agent missing --cwd {jp_root_dir}")
     assert not r.ok and "never installed" in r.text.lower() or "missing" in r.text
+    r = await nb.run("%glue start --agent demo --cwd /")
+    assert not r.ok and "glue: Folder / is outside" in r.text and "Traceback" not in r.text
 
 
 def test_help_documents_every_subcommand():
@@ -194,18 +196,18 @@ def test_help_documents_every_subcommand():
         assert sub in doc
 
 
-async def test_current_session_survives_a_kernel_restart(glue_client, memory, tmp_path, monkeypatch):
-    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "analysis.ipynb"))
+async def test_current_session_survives_a_kernel_restart(glue_client, memory, jp_root_dir, monkeypatch):
+    monkeypatch.setenv("JPY_SESSION_NAME", str(jp_root_dir / "analysis.ipynb"))
     first = Notebook(glue_client, memory=memory)
-    await first.run(f"%glue start --agent demo --cwd {tmp_path}")
+    await first.run(f"%glue start --agent demo --cwd {jp_root_dir}")
     restarted = Notebook(glue_client, memory=memory)  # a new kernel: nothing in memory
     r = await restarted.run("%glue pause")
     assert r.ok and first.magics.current[:8] in r.stdout
 
 
-async def test_terminal_mode_prints_and_follows(glue_client, memory, tmp_path):
+async def test_terminal_mode_prints_and_follows(glue_client, memory, jp_root_dir):
     term = Notebook(glue_client, rich=False, memory=memory)
-    r = await term.run(f"%glue start --agent demo --cwd {tmp_path} quick")
+    r = await term.run(f"%glue start --agent demo --cwd {jp_root_dir} quick")
     assert r.ok and r.outputs == []
     assert "Agent: Quick answer" in r.stdout and "turn 1 ended: end_turn" in r.stdout
     r = await term.run("%%glue\nhello")  # follows only the new turn
@@ -220,7 +222,9 @@ def test_options_parser_keeps_prose_verbatim():
 
 @pytest.fixture
 def terminal(tmp_path, monkeypatch):
-    """A plain IPython terminal: no server anywhere, so the magics embed an engine."""
+    """A plain IPython terminal: no server anywhere, so the magics embed an engine (whose root
+    is the terminal's current folder, as a user's would be)."""
+    monkeypatch.chdir(tmp_path)
     for var in ("GLUE_JUPYTER_URL", "GLUE_JUPYTER_TOKEN", "JPY_PARENT_PID"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
@@ -239,6 +243,8 @@ def test_embedded_engine_without_a_server(terminal, tmp_path):
     assert "embedded" not in r.stderr and "idle" in r.stdout
     r = terminal._run("%glue stop")
     assert r.ok and "stopped" in r.stdout
+    r = terminal._run("%glue start --agent demo --cwd /etc")  # the embedded root: the current folder
+    assert not r.ok and "EngineConfig.allowed_roots" in r.text and "Traceback" not in r.text
 
 
 def test_importing_the_magics_is_cheap():

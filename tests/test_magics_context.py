@@ -16,8 +16,8 @@ from glue_jupyter.magics import NotebookMemory
 
 
 @pytest.fixture
-def nb(glue_client, tmp_path, monkeypatch):
-    notebook = tmp_path / "sales.ipynb"
+def nb(glue_client, jp_root_dir, monkeypatch):
+    notebook = jp_root_dir / "sales.ipynb"
     notebook.write_text(json.dumps({"cells": [
         {"id": "c1", "cell_type": "markdown", "source": "# Sales", "metadata": {}},
         {"id": "c2", "cell_type": "code", "source": ["import pandas as pd\n", "sales = pd.read_csv('sales.csv')"],
@@ -25,8 +25,8 @@ def nb(glue_client, tmp_path, monkeypatch):
         {"id": "c3", "cell_type": "code", "source": "sales.head()", "metadata": {}, "outputs": [],
          "execution_count": None}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     monkeypatch.setenv("JPY_SESSION_NAME", str(notebook))
-    monkeypatch.chdir(tmp_path)
-    book = Notebook(glue_client, memory=NotebookMemory(str(tmp_path / "memory.json")))
+    monkeypatch.chdir(jp_root_dir)  # a notebook's kernel runs in its folder, under the server's root
+    book = Notebook(glue_client, memory=NotebookMemory(str(jp_root_dir / "memory.json")))
     book.shell.events.register("post_run_cell", book.magics.errors)
     book.path = notebook
     yield book
@@ -140,12 +140,12 @@ async def test_a_slow_repr_is_cut_short(nb, glue_client):
     assert "its repr took longer than 0.1 s" in message["context"][0]["text"]
 
 
-async def test_show_without_an_id_offers_the_notebooks_sessions(nb, glue_client, tmp_path):
+async def test_show_without_an_id_offers_the_notebooks_sessions(nb, glue_client, jp_root_dir):
     r = await nb.run("%glue show")
     assert not r.ok and "no current session in this notebook" in r.text
-    first = await call(glue_client.start, "demo", str(tmp_path), notebook=str(nb.path))
-    second = await call(glue_client.start, "demo", str(tmp_path), notebook=str(nb.path))
-    await call(glue_client.start, "demo", str(tmp_path), notebook=str(tmp_path / "other.ipynb"))
+    first = await call(glue_client.start, "demo", str(jp_root_dir), notebook=str(nb.path))
+    second = await call(glue_client.start, "demo", str(jp_root_dir), notebook=str(nb.path))
+    await call(glue_client.start, "demo", str(jp_root_dir), notebook=str(jp_root_dir / "other.ipynb"))
     r = await nb.run("%glue show")
     assert r.ok and "this notebook has 2 sessions" in r.stdout
     assert first["id"][:8] in r.text and second["id"][:8] in r.text

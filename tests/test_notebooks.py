@@ -58,8 +58,8 @@ def text_of(outs):
     return "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in outs)
 
 
-async def test_quickstart(glue_env, glue_client, tmp_path, monkeypatch):
-    nb = await run_notebook("quickstart.ipynb", tmp_path, monkeypatch)
+async def test_quickstart(glue_env, glue_client, jp_root_dir, monkeypatch):
+    nb = await run_notebook("quickstart.ipynb", jp_root_dir, monkeypatch)
     sessions = await call(glue_client.list_sessions)
     assert len(sessions) == 1
     sid = sessions[0]["id"]
@@ -68,7 +68,7 @@ async def test_quickstart(glue_env, glue_client, tmp_path, monkeypatch):
     stop_reasons = [e["data"]["stop_reason"] for e in events if e["kind"] == "turn_end"]
     assert "cancelled" in stop_reasons  # the interrupt
     assert [e["data"]["state"] for e in events if e["kind"] == "state"].count("paused") == 1
-    assert "permission_answer" in kinds and (tmp_path / "notes.txt").exists()
+    assert "permission_answer" in kinds and (jp_root_dir / "notes.txt").exists()
     assert {e["data"]["via"] for e in events if e["kind"] == "resume"} >= {"thaw"}
     assert sessions[0]["resumed_via"] in ("native", "seeded")
     # the widget was shown, with a readable snapshot before it
@@ -83,8 +83,8 @@ async def test_quickstart(glue_env, glue_client, tmp_path, monkeypatch):
     ]
 
 
-async def test_resume_after_kernel_restart(glue_env, glue_client, tmp_path, monkeypatch):
-    nb = await run_notebook("resume_after_restart.ipynb", tmp_path, monkeypatch)
+async def test_resume_after_kernel_restart(glue_env, glue_client, jp_root_dir, monkeypatch):
+    nb = await run_notebook("resume_after_restart.ipynb", jp_root_dir, monkeypatch)
     (session,) = await call(glue_client.list_sessions)
     assert session["state"] == "idle" and session["resumed_via"] in ("native", "seeded")
     last = text_of(nb.cells[-1].outputs)

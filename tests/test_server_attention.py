@@ -84,8 +84,8 @@ async def test_every_surface_hears_of_it_on_the_sessions_stream(glue_api):
 
 @pytest.mark.parametrize(("body", "says"), [
     ({"seq": -1}, "0 or more"),
-    ({"seq": "5"}, "must be int"),
-    ({"seq": True}, "must be int"),
+    ({"seq": "5"}, "must be an integer"),
+    ({"seq": True}, "must be an integer"),
     ({"until": 5}, "Unknown field(s): until"),
 ])
 async def test_malformed_seen_is_400(glue_api, body, says):
@@ -112,8 +112,8 @@ async def test_rename_in_any_state_everyone_sees_it(glue_api):
 @pytest.mark.parametrize(("body", "says"), [
     ({}, "Missing field: title"),
     ({"title": "   "}, "must not be empty"),
-    ({"title": 7}, "must be str"),
-    ({"title": "x" * 201}, "at most 200"),
+    ({"title": 7}, "must be a string"),
+    ({"title": "x" * 201}, "the limit is 200 (c.GlueApp.max_title_length)"),
 ])
 async def test_malformed_rename_is_400_and_keeps_the_title(glue_api, body, says):
     sid = (await glue_api.start(title="Kept"))["id"]

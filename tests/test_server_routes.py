@@ -107,8 +107,8 @@ BAD_STARTS = [
     (b"[1, 2]", "JSON object"),
     (b'{"cwd": "."}', "Missing field: agent"),
     (b'{"agent": "demo", "colour": "red"}', "Unknown field(s): colour"),
-    (b'{"agent": 3}', "Field agent must be str"),
-    (b'{"agent": "demo", "title": true}', "Field title must be str or null"),
+    (b'{"agent": 3}', "Field agent must be a string."),
+    (b'{"agent": "demo", "title": true}', "Field title must be a string or null."),
     (b'{"agent": "demo", "cwd": "no/such/folder"}', "does not exist"),
 ]
 
@@ -176,11 +176,11 @@ async def test_malformed_controls_and_queries_are_400(glue_api):
     await glue_api.wait_for(sid, "idle")
     cases = [
         (("prompt",), {}, "Missing field: text"),
-        (("prompt",), {"text": 5}, "must be str"),
+        (("prompt",), {"text": 5}, "must be a string"),
         (("prompt",), {"text": ""}, "non-empty"),
         (("interrupt",), {"now": True}, "Unknown field(s): now"),
         (("stop",), "nope", "not valid JSON"),
-        (("resume",), {"prompt": ["x"]}, "must be str or null"),
+        (("resume",), {"prompt": ["x"]}, "must be a string or null"),
     ]
     for tail, body, says in cases:
         status, reply = await glue_api.request("POST", "sessions", sid, *tail, body=body)
@@ -217,7 +217,7 @@ async def test_prompts_carry_context_over_http(glue_api):
 
     status, reply = await glue_api.request("POST", "sessions", sid, "prompt",
                                            body={"text": "quick", "context": [{**df, "uri": 5}]})
-    assert status == 400 and reply["message"] == "context[0].uri must be a non-empty string."
+    assert status == 400 and reply["message"] == "Field context[0].uri must be a string."
     await glue_api.control(sid, "stop")
     status, reply = await glue_api.request("POST", "sessions", sid, "resume", body={"context": [df]})
     assert status == 400 and "context is sent with a prompt" in reply["message"]

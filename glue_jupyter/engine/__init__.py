@@ -3,6 +3,7 @@
 from .config import EngineConfig
 from .errors import (
     AgentNotInstalled,
+    FolderNotAllowed,
     GlueError,
     IllegalControl,
     InvalidRequest,
@@ -16,7 +17,7 @@ from .manager import SessionManager
 from .states import State
 
 __all__ = [
-    "AgentNotInstalled", "EngineConfig", "GlueError", "IllegalControl", "InvalidRequest", "NoFreeSlot",
+    "AgentNotInstalled", "EngineConfig", "FolderNotAllowed", "GlueError", "IllegalControl", "InvalidRequest", "NoFreeSlot",
     "SessionManager", "State", "SubscriberTooSlow", "UnknownAgent", "UnknownPermissionRequest",
     "UnknownSession",
 ]

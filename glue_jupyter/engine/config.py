@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 PERMISSION_POLICIES = ("ask", "allow", "deny")
 
@@ -19,7 +20,10 @@ def default_data_dir() -> Path:
 class EngineConfig:
     db_path: Path | None = None
     data_dir: Path | None = None
+    # Sessions work in root_dir or below it (relative cwds resolve against it), or below one of
+    # allowed_roots; embedded with no server, root_dir is the process's current directory.
     root_dir: Path = field(default_factory=lambda: Path(os.getcwd()))
+    allowed_roots: list = field(default_factory=list)
     max_active_sessions: int = 4
     stop_grace_period: float = 5.0
     interrupt_timeout: float = 10.0
@@ -27,6 +31,10 @@ class EngineConfig:
     close_timeout: float = 2.0   # stop: how long the agent may take to answer ACP session/close
     permission_policy: str = "ask"
     agents: dict = field(default_factory=dict)
+    max_title_length: int = 200  # characters
+    max_prompt_length: int = 1_000_000  # characters, for every prompt and follow-up
+    # How the surface in front of the engine names these knobs in error messages (not a setting).
+    knob_prefix: ClassVar[str] = "EngineConfig."
 
     def __post_init__(self) -> None:
         if self.data_dir is None:
@@ -36,6 +44,7 @@ class EngineConfig:
             self.db_path = self.data_dir / "sessions.db"
         self.db_path = Path(self.db_path)
         self.root_dir = Path(self.root_dir)
+        self.allowed_roots = [Path(p) for p in self.allowed_roots]
         if self.permission_policy not in PERMISSION_POLICIES:
             raise ValueError(
                 f"permission_policy must be one of {', '.join(PERMISSION_POLICIES)}, "
@@ -43,3 +52,9 @@ class EngineConfig:
             )
         if self.max_active_sessions < 1:
             raise ValueError("max_active_sessions must be at least 1")
+        if self.max_title_length < 1 or self.max_prompt_length < 1:
+            raise ValueError("max_title_length and max_prompt_length must be at least 1")
+
+    def knob(self, name: str) -> str:
+        """How a user sets `name`: `c.GlueApp.name` in the server, `EngineConfig.name` embedded."""
+        return self.knob_prefix + name

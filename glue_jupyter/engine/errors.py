@@ -87,3 +87,15 @@ class ModeRefused(GlueError):
 
 class AgentFailed(GlueError):
     """The agent could not do what was asked (refused a value, failed to list its sessions)."""
+
+
+class FolderNotAllowed(GlueError):
+    """A session folder outside the root directory and every allowed root."""
+
+    def __init__(self, folder, roots: list, knob: str):
+        where = " or ".join(str(r) for r in roots)
+        super().__init__(
+            f"Folder {folder} is outside {where}: sessions may only work inside "
+            f"{'it' if len(roots) == 1 else 'them'}. Pick a folder there, or allow more with {knob}."
+        )
+        self.folder = folder

@@ -24,6 +24,7 @@ from .config import EngineConfig
 from .context import check_context
 from .errors import AgentFailed, AgentNotInstalled, GlueError, InvalidRequest, NoFreeSlot, UnknownAgent, UnknownSession
 from .observer import NO_OBSERVER, EngineObserver
+from .inputs import check_text, check_unicode, resolve_folder
 from .session import Session
 from .states import ACTIVE, LIVE, State
 from .store import Store
@@ -251,7 +252,9 @@ class SessionManager:
         folder = self._folder(cwd)
         notebook = self._notebook(notebook)
         if prompt is not None:
-            prompt = _text(prompt)
+            prompt = self._text(prompt)
+        if title is not None:
+            title = check_text("title", title, self.config.max_title_length, self.config.knob("max_title_length"))
         context = _context(context, prompt)
         wishes = _wishes(mode, model, config)
         guard = SessionOptions(agent=agent, bypass_modes=spec.bypass_modes, policy=self.config.permission_policy)
@@ -294,7 +297,7 @@ class SessionManager:
     @observed("prompt")
     async def prompt(self, session_id: str, text: str, context: list[dict] | None = None) -> dict:
         session = self.session(session_id)
-        await session.prompt(_text(text), check_context(context))
+        await session.prompt(self._text(text), check_context(context))
         return session.snapshot()
 
     @observed("interrupt")
@@ -322,8 +325,10 @@ class SessionManager:
         session.check("resume")
         context = _context(context, prompt)
         if prompt is not None:
-            prompt = _text(prompt)
+            prompt = self._text(prompt)
         spec = None if session.state is State.PAUSED else self._spec(session.row["agent"])
+        if spec is not None:
+            self._folder(session.row["cwd"])  # the allowed roots may have narrowed since
         await session.resume(spec, prompt, context)
         return session.snapshot()
 
@@ -345,7 +350,7 @@ class SessionManager:
 
     async def rename(self, session_id: str, title: str) -> dict:
         session = self.session(session_id)
-        session.rename(_title(title))
+        session.rename(self._title(title))
         return session.snapshot()
 
     @observed("forget")
@@ -393,21 +398,29 @@ class SessionManager:
         return spec
 
     def _folder(self, cwd: str | None) -> Path:
-        if cwd is not None and not isinstance(cwd, str):
-            raise InvalidRequest("cwd must be a string path.")
-        folder = Path(os.path.expanduser(cwd or "."))
-        if not folder.is_absolute():
-            folder = self.config.root_dir / folder
-        folder = folder.resolve()
-        if not folder.is_dir():
-            raise InvalidRequest(f"Folder {folder} does not exist.")
-        return folder
+        config = self.config
+        return resolve_folder(cwd, config.root_dir, config.allowed_roots, config.knob("allowed_roots"))
+
+    def _title(self, title) -> str:
+        """A title as typed: one line, surrounding blanks dropped, not empty, within the limit."""
+        if not isinstance(title, str):
+            raise InvalidRequest("The title must be a string.")
+        clean = " ".join(title.split())
+        if not clean:
+            raise InvalidRequest("The title must not be empty.")
+        return check_text("title", clean, self.config.max_title_length, self.config.knob("max_title_length"))
+
+    def _text(self, text) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidRequest("The message must be a non-empty string.")
+        return check_text("message", text, self.config.max_prompt_length, self.config.knob("max_prompt_length"))
 
     def _notebook(self, path: str | None) -> str | None:
         if path is None:
             return None
         if not isinstance(path, str) or not path.strip() or "\0" in path:
             raise InvalidRequest("notebook must be a non-empty path.")
+        check_unicode("notebook", path)
         notebook = Path(os.path.expanduser(path))
         return str((notebook if notebook.is_absolute() else self.config.root_dir / notebook).resolve())
 
@@ -428,12 +441,6 @@ class SessionManager:
             watch._put(message)
 
 
-def _text(text) -> str:
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidRequest("The message must be a non-empty string.")
-    return text
-
-
 def _context(context, prompt) -> list[dict]:
     """Checked context blocks; context only ever travels with a prompt."""
     if context and prompt is None:
@@ -441,19 +448,6 @@ def _context(context, prompt) -> list[dict]:
     return check_context(context)
 
 
-TITLE_LIMIT = 200
-
-
-def _title(title) -> str:
-    """A title as typed: one line, surrounding blanks dropped, not empty, not endless."""
-    if not isinstance(title, str):
-        raise InvalidRequest("The title must be a string.")
-    clean = " ".join(title.split())
-    if not clean:
-        raise InvalidRequest("The title must not be empty.")
-    if len(clean) > TITLE_LIMIT:
-        raise InvalidRequest(f"The title is {len(clean)} characters long; at most {TITLE_LIMIT} are allowed.")
-    return clean
 def _wishes(mode, model, config) -> list[tuple[str, object]]:
     """The options asked for at start, in the order they are applied."""
     wishes: list[tuple[str, object]] = []

@@ -455,8 +455,8 @@ class Session(AgentSessionMixin):
         turn = self.turn
         if kind == "session_info":
             title = data.get("title")
-            if title and not self.row["title"]:
-                self._update(title=title)
+            if title and isinstance(title, str) and not self.row["title"]:
+                self._update(title=title[: self.config.max_title_length])  # rides in every list
                 self._notify()
             self._record(kind, data, turn.number if turn else None)
             return

@@ -9,12 +9,14 @@ import signal
 import threading
 from pathlib import Path
 
+import yaml
 from jupyter_server._tz import utcnow
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Dict, Enum, Float, Int, TraitError, Type, Unicode, default
+from traitlets import Dict, Enum, Float, Int, List, TraitError, Type, Unicode, default
 
 from .. import __version__
 from . import handlers, metrics, stream
+from .shapes import RequestShapes
 
 # The key under which we report activity in `settings["last_activity_times"]`, the dict
 # ServerApp.last_activity() reads: for its own idle shutdown, and what JupyterHub's single-user
@@ -52,7 +54,20 @@ class GlueApp(ExtensionApp):
 
     root_dir = Unicode(
         "",
-        help="Relative session cwds resolve against this directory. Default: the server's root_dir.",
+        help="Sessions work in this directory or below it, and relative session cwds resolve "
+        "against it. Default: the server's root_dir.",
+    ).tag(config=True)
+
+    allowed_roots = List(
+        Unicode(),
+        help="More directories sessions may work in (each with everything below it), besides "
+        "root_dir; e.g. ['~', '/data']. Symlinks are followed before the check.",
+    ).tag(config=True)
+
+    max_title_length = Int(200, help="Longest session title accepted, in characters.").tag(config=True)
+
+    max_prompt_length = Int(
+        1_000_000, help="Longest prompt (or follow-up message) accepted, in characters."
     ).tag(config=True)
 
     max_active_sessions = Int(
@@ -131,10 +146,11 @@ class GlueApp(ExtensionApp):
     def engine_config(self):
         from ..engine import EngineConfig
 
-        return EngineConfig(
+        config = EngineConfig(
             db_path=Path(self.db_path).expanduser() if self.db_path else None,
             data_dir=Path(self.data_dir).expanduser(),
             root_dir=Path(self.root_dir or ".").expanduser(),
+            allowed_roots=[Path(p).expanduser() for p in self.allowed_roots],
             max_active_sessions=self.max_active_sessions,
             stop_grace_period=self.stop_grace_period,
             interrupt_timeout=self.interrupt_timeout,
@@ -142,7 +158,11 @@ class GlueApp(ExtensionApp):
             close_timeout=self.close_timeout,
             permission_policy=self.permission_policy,
             agents=dict(self.agents),
+            max_title_length=self.max_title_length,
+            max_prompt_length=self.max_prompt_length,
         )
+        config.knob_prefix = "c.GlueApp."  # errors name the knob the way this user sets it
+        return config
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -153,8 +173,11 @@ class GlueApp(ExtensionApp):
         self._activity_tasks: list[asyncio.Task] = []
 
     def initialize_handlers(self) -> None:
-        rest = {"manager": self.session_manager, "ready": self.ready}
-        sockets = {**rest, "write_timeout": self.stream_write_timeout}
+        limits = {"max_title_length": self.max_title_length, "max_prompt_length": self.max_prompt_length}
+        shapes = RequestShapes(yaml.safe_load(handlers.OPENAPI.read_text()), limits)
+        rest = {"manager": self.session_manager, "ready": self.ready, "shapes": shapes}
+        sockets = {"manager": self.session_manager, "ready": self.ready,
+                   "write_timeout": self.stream_write_timeout}
         self.handlers.extend((route, handler, rest) for route, handler in handlers.routes)
         self.handlers.extend((route, handler, sockets) for route, handler in stream.routes)
 

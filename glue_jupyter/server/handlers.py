@@ -1,7 +1,8 @@
 """REST handlers: each one checks the request's shape, calls the engine, writes JSON.
 
-Every verb is `@web.authenticated` + `@authorized` on AUTH_RESOURCE; engine errors become
-`{"message": …}` with the status the contract names (see errors.py).
+Every verb is `@web.authenticated` + `@authorized` on AUTH_RESOURCE; bodies are checked against
+openapi.yaml (shapes.py); engine errors become `{"message": …}` with the status the contract
+names (errors.py).
 """
 
 from __future__ import annotations
@@ -14,31 +15,13 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from .errors import bad_request, glue_errors, message_of
+from .errors import ScrubbedLogs, bad_request, glue_errors, message_of
 
 AUTH_RESOURCE = "glue"
 
 OPENAPI = Path(__file__).with_name("openapi.yaml")
 MAX_INT = 2**63 - 1  # SQLite's integers: anything larger is a bad request, not a crash
 
-# Body fields of each POST: name -> (accepted types, required).
-OPTIONAL_STR = (str, type(None))
-# Context blocks travel with a prompt; the engine checks each block (engine/context.py).
-CONTEXT = ((list, type(None)), False)
-# cwd may be left out: the engine then uses the server's root directory.
-START_FIELDS = {"agent": ((str,), True), "cwd": (OPTIONAL_STR, False),
-                "title": (OPTIONAL_STR, False), "prompt": (OPTIONAL_STR, False), "context": CONTEXT,
-                "notebook": (OPTIONAL_STR, False)}
-CONTROL_FIELDS = {
-    "prompt": {"text": ((str,), True), "context": CONTEXT},
-    "interrupt": {},
-    "pause": {},
-    "stop": {},
-    "resume": {"prompt": (OPTIONAL_STR, False), "context": CONTEXT},
-}
-ANSWER_FIELDS = {"option_id": ((str,), True)}
-RENAME_FIELDS = {"title": ((str,), True)}
-SEEN_FIELDS = {"seq": ((int,), False)}
 # Query parameters Jupyter itself reads on any request: credentials, and `no_track_activity`,
 # which keeps a poll (the hub portal's listing) from counting as the user's activity.
 AUTH_PARAMS = frozenset({"token", "_xsrf", "no_track_activity"})
@@ -55,15 +38,16 @@ def parse_count(name: str, value: str | None, minimum: int) -> int | None:
     return number
 
 
-class GlueHandler(APIHandler):
+class GlueHandler(ScrubbedLogs, APIHandler):
     """Base: the engine handed in as initialize kwargs, JSON errors, body checking."""
 
     auth_resource = AUTH_RESOURCE
     query_params: tuple[str, ...] = ()  # what this route reads from the query string
 
-    def initialize(self, manager, ready) -> None:
+    def initialize(self, manager, ready, shapes) -> None:
         self.manager = manager
         self.ready = ready
+        self.shapes = shapes
 
     async def prepare(self) -> None:
         await super().prepare()
@@ -96,32 +80,9 @@ class GlueHandler(APIHandler):
         self.set_status(status)
         self.finish(json.dumps(obj))
 
-    def body(self, fields: dict[str, tuple[tuple[type, ...], bool]]) -> dict[str, Any]:
-        """The JSON object body, checked against `fields`; 400 naming what is wrong."""
-        raw = self.request.body.strip()
-        if not raw:
-            data: Any = {}
-        else:
-            try:
-                data = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError):
-                raise bad_request("The request body is not valid JSON.") from None
-        if not isinstance(data, dict):
-            raise bad_request("The request body must be a JSON object.")
-        unknown = sorted(set(data) - set(fields))
-        if unknown:
-            known = ", ".join(fields) or "none"
-            raise bad_request(f"Unknown field(s): {', '.join(unknown)}. Accepted: {known}.")
-        for name, (types, required) in fields.items():
-            if name not in data:
-                if required:
-                    raise bad_request(f"Missing field: {name}.")
-                continue
-            value = data[name]
-            if not isinstance(value, types) or isinstance(value, bool) and bool not in types:
-                wanted = " or ".join("null" if t is type(None) else t.__name__ for t in types)
-                raise bad_request(f"Field {name} must be {wanted}.")
-        return data
+    def body(self, operation_id: str) -> dict[str, Any]:
+        """The JSON object body, checked against the document's schema for `operation_id`."""
+        return self.shapes.check(operation_id, self.request.body)
 
     def query(self, name: str) -> str | None:
         # strip=False: tornado would strip a control character to "", silently "any".
@@ -161,7 +122,7 @@ class SessionsHandler(GlueHandler):
     @web.authenticated
     @authorized
     async def post(self) -> None:
-        data = self.body(START_FIELDS)
+        data = self.body("startSession")
         with glue_errors():
             session = await self.manager.start_session(**data)
         self.write_json(session, status=201)
@@ -177,7 +138,7 @@ class SessionHandler(GlueHandler):
     @web.authenticated
     @authorized
     async def patch(self, session_id: str) -> None:
-        data = self.body(RENAME_FIELDS)
+        data = self.body("renameSession")
         with glue_errors():
             self.write_json(await self.manager.rename(session_id, data["title"]))
 
@@ -196,7 +157,7 @@ class SeenHandler(GlueHandler):
     @web.authenticated
     @authorized
     async def post(self, session_id: str) -> None:
-        data = self.body(SEEN_FIELDS)
+        data = self.body("markSeen")
         with glue_errors():
             self.write_json(await self.manager.mark_seen(session_id, data.get("seq")))
 
@@ -207,7 +168,7 @@ class ControlHandler(GlueHandler):
     @web.authenticated
     @authorized
     async def post(self, session_id: str, control: str) -> None:
-        data = self.body(CONTROL_FIELDS[control])
+        data = self.body(control)  # the control's name is its operationId
         with glue_errors():
             session = await getattr(self.manager, control)(session_id, **data)
         self.write_json(session)
@@ -217,7 +178,7 @@ class PermissionHandler(GlueHandler):
     @web.authenticated
     @authorized
     async def post(self, session_id: str, request_id: str) -> None:
-        data = self.body(ANSWER_FIELDS)
+        data = self.body("answerPermission")
         with glue_errors():
             session = await self.manager.answer_permission(session_id, request_id, data["option_id"])
         self.write_json(session)

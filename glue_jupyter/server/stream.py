@@ -1,6 +1,7 @@
 """WebSockets: one session's events (replay, then live) and every session's changes.
 
-Each socket owns one engine subscription and one pump task. The pump waits for each write to
+Each socket owns one engine subscription and one pump task. A session stream whose session is
+forgotten is closed with 4004 (GONE): there is nothing left to reconnect to. The pump waits for each write to
 be flushed before taking the next batch, so nothing queues up in the server for a slow reader:
 its bounded engine queue overflows instead, or a write stalls past `write_timeout`, and the
 socket is closed with 4008 so the client reconnects from its last seq. Every socket has its own
@@ -18,18 +19,19 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from ..engine import GlueError, SubscriberTooSlow
-from .errors import glue_errors
+from ..engine import GlueError, SubscriberTooSlow, UnknownSession
+from .errors import ScrubbedLogs, glue_errors
 from .handlers import AUTH_RESOURCE, parse_count
 
 TOO_SLOW = 4008
+GONE = 4004  # the session was forgotten: reconnecting cannot help
 
 
 class ReaderTooSlow(Exception):
     """A write was not flushed within write_timeout: the client stopped reading."""
 
 
-class GlueSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
+class GlueSocket(ScrubbedLogs, WebSocketMixin, WebSocketHandler, JupyterHandler):
     """Authenticated, authorized on AUTH_RESOURCE, origin-checked (WebSocketMixin) socket."""
 
     auth_resource = AUTH_RESOURCE
@@ -70,7 +72,9 @@ class GlueSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):
             self.log.warning("glue_jupyter: %s fell behind (reads too slowly); closed with %s",
                              self.request.path, TOO_SLOW)
             self.close(TOO_SLOW, "too slow: reconnect from your last seq")
-        except GlueError as e:  # e.g. the session was forgotten meanwhile
+        except UnknownSession as e:  # forgotten meanwhile
+            self.close(GONE, e.message[:120])
+        except GlueError as e:
             self.close(1000, e.message[:120])
         except Exception:
             self.log.exception("glue_jupyter: stream %s failed", self.request.path)
@@ -97,6 +101,7 @@ class SessionStreamHandler(GlueSocket):
 
     def open(self, session_id: str) -> None:
         super().open()
+        self.session_id = session_id
         # Subscribing stores what is pending, so the session's last_seq is then exactly where
         # the replay ends and live events begin.
         subscription = self.manager.subscribe(session_id, self.after_seq)
@@ -116,6 +121,8 @@ class SessionStreamHandler(GlueSocket):
             if seq < replay_until <= batch[-1]["seq"]:
                 yield {"type": "live", "last_seq": batch[-1]["seq"]}
             seq = batch[-1]["seq"]
+        # The engine ends a session's subscriptions when it forgets the session (or closes).
+        self.manager.get(self.session_id)  # UnknownSession -> closed with GONE
 
 
 class GlobalStreamHandler(GlueSocket):

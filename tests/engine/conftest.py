@@ -39,7 +39,7 @@ def make_config(tmp_path, workdir):
         }
         agents.update(overrides.pop("agents", {}))
         return EngineConfig(
-            db_path=tmp_path / "sessions.db", data_dir=tmp_path / "data", root_dir=workdir,
+            db_path=tmp_path / "sessions.db", data_dir=tmp_path / "data", root_dir=overrides.pop("root_dir", workdir),
             agents=agents, stop_grace_period=overrides.pop("stop_grace_period", 2.0),
             interrupt_timeout=overrides.pop("interrupt_timeout", 5.0), **overrides,
         )
