@@ -46,7 +46,8 @@ async def test_a_lone_surrogate_in_a_prompt_leaves_the_session_idle_and_follower
         assert "field context[0].text" in reply["message"]
         after = await glue_api.ok("GET", "sessions", sid)
         assert after["state"] == "idle" and after["turns"] == idle["turns"]
-        assert after["last_seq"] == idle["last_seq"]  # nothing stored for the refused prompt
+        stored = [e["kind"] for e in await glue_api.events(sid, after_seq=idle["last_seq"])]
+        assert "user_message" not in stored and "turn_start" not in stored  # nothing of the refused
 
         # The session still works, and the follower sees that turn with no gap.
         await glue_api.control(sid, "prompt", text="quick")
