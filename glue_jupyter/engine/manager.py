@@ -23,6 +23,7 @@ from .agent_session.options import SessionOptions
 from .config import EngineConfig
 from .context import check_context
 from .errors import AgentFailed, AgentNotInstalled, GlueError, InvalidRequest, NoFreeSlot, UnknownAgent, UnknownSession
+from .groups import GroupKeeper
 from .observer import NO_OBSERVER, EngineObserver
 from .inputs import check_text, check_unicode, resolve_folder
 from .session import Session
@@ -106,18 +107,23 @@ class SessionManager:
         self.agents_table: dict[str, AgentSpec] = build_table(self.config.data_dir, self.config.agents)
         self.sessions: dict[str, Session] = {}
         self.store: Store | None = None
+        self.groups: GroupKeeper | None = None
         self._watches: set[Watch] = set()
 
     # opening and closing --------------------------------------------------------------
 
     async def open(self) -> None:
         self.store = Store(self.config.db_path)
+        self.groups = GroupKeeper(self.store, self.config.stop_grace_period)
+        leftovers = await self.groups.open()  # what a crash of the previous run left running
         threading.Thread(target=_warm_up_acp, daemon=True).start()
         for row in self.store.load_sessions():
             session = self._session(row)
             self.sessions[row["id"]] = session
             if session.state in LIVE:
                 session.mark_failed_after_restart()
+            if leftovers[row["id"]]:
+                session.note_leftovers_ended(leftovers[row["id"]])
 
     async def close(self) -> None:
         """Stop every live session (they stay listed, resumable) and close the database."""
@@ -125,6 +131,8 @@ class SessionManager:
         await asyncio.gather(*(s.stop() for s in live), return_exceptions=True)
         # Controls still in flight (a stop that was already under way) finish before the store closes.
         await asyncio.gather(*(s.settle() for s in list(self.sessions.values())), return_exceptions=True)
+        if self.groups is not None:
+            await self.groups.close()
         for watch in list(self._watches):
             watch.close()
         for session in self.sessions.values():
@@ -363,7 +371,7 @@ class SessionManager:
 
     def _session(self, row: dict) -> Session:
         session = Session(row, self.store, self.config, self._session_changed, self.observer,
-                          claim_slot=lambda session: self._claim_slot(exclude=session))
+                          claim_slot=lambda session: self._claim_slot(exclude=session), groups=self.groups)
         session.spec = self.agents_table.get(row["agent"])  # which of its modes the policy refuses
         return session
 

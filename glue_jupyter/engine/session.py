@@ -30,6 +30,7 @@ from .config import EngineConfig
 from .context import to_acp
 from .errors import IllegalControl, InvalidOption, UnknownPermissionRequest
 from .events import EventLog
+from .groups.keeper import UNTRACKED, GroupKeeper, Untracked
 from .observer import NO_OBSERVER, EngineObserver
 from .process import AgentProcess
 from .resume import SEED_CHAR_LIMIT, build_seed
@@ -62,8 +63,10 @@ class PendingPermission:
 class Session(AgentSessionMixin):
     def __init__(self, row: dict, store: Store, config: EngineConfig, on_change: Callable[["Session"], None],
                  observer: EngineObserver = NO_OBSERVER,
-                 claim_slot: Callable[["Session"], None] = lambda session: None):
+                 claim_slot: Callable[["Session"], None] = lambda session: None,
+                 groups: GroupKeeper | Untracked = UNTRACKED):
         self.row = row
+        self.groups = groups  # where each agent's process group is recorded while it lives
         self.observer = observer
         self.store = store
         self.config = config
@@ -267,10 +270,12 @@ class Session(AgentSessionMixin):
         argv = spec.resolve_argv() or spec.argv
         cwd = self.row["cwd"]
         try:
-            process = await AgentProcess.spawn(argv, cwd, scrubbed_environment(spec.env))
+            env = scrubbed_environment({**spec.env, **self.groups.marker()})
+            process = await AgentProcess.spawn(argv, cwd, env)
         except OSError as exc:
             self._fail(f"Could not launch {spec.name} ({argv[0]}): {exc.strerror or exc}")
             return
+        self.groups.track(self.id, process.pgid, env, argv)
         process.expected_exit = False
         self.process = process  # adopted at once: whoever ends the session ends it
         self.usage.new_process()
@@ -669,6 +674,9 @@ class Session(AgentSessionMixin):
         except asyncio.CancelledError:
             await asyncio.wait([ending])
             raise
+        finally:
+            if ending.done():
+                self.groups.untrack(process.pgid)
         if driver is not None:
             await driver.close()
         self._record("process_exit", {"code": code, "signal": process.exit_signal, "requested": True})
@@ -683,6 +691,7 @@ class Session(AgentSessionMixin):
             return
         await process.stderr_settled()
         process.kill_now()  # its tool processes die with it: nothing is left orphaned
+        self.groups.untrack(process.pgid)
         if process.expected_exit or self.process is not process:
             return
         self._record("process_exit", {"code": code, "signal": process.exit_signal, "requested": False})
@@ -719,6 +728,12 @@ class Session(AgentSessionMixin):
             self._update(paused_since=None)
         self._update(error="The server stopped while this session was live.")
         self._set_state(State.FAILED)
+
+    def note_leftovers_ended(self, count: int) -> None:
+        """Processes its agent left running when the program died were ended at this open."""
+        self._record("notice", {"level": "info", "text": (
+            f"Ended {count} process{'es' if count != 1 else ''} that its agent left running when the "
+            "server stopped.")})
 
     def kill_now(self) -> None:
         if self.process is not None:

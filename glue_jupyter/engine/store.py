@@ -66,6 +66,19 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(session_id UNINDEXED, source UNINDEXED, body);
+-- Every agent process group alive, with what proves it ours (engine/groups): the next open
+-- ends those a crash left behind. `owner_*` identify the program that started it.
+CREATE TABLE IF NOT EXISTS agent_groups (
+    pgid INTEGER NOT NULL,
+    start_ticks INTEGER NOT NULL,
+    boot_id TEXT NOT NULL,
+    marker TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    argv TEXT NOT NULL,
+    owner_pid INTEGER NOT NULL,
+    owner_start_ticks INTEGER NOT NULL,
+    PRIMARY KEY (pgid, start_ticks)
+);
 """
 
 
@@ -143,6 +156,23 @@ class Store:
         self.db.execute("DELETE FROM search WHERE session_id = ?", (session_id,))
         self.db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
         self.db.execute("COMMIT")
+
+    # agent process groups -------------------------------------------------------------
+
+    GROUP_FIELDS = ("pgid", "start_ticks", "boot_id", "marker", "session_id", "argv", "owner_pid",
+                    "owner_start_ticks")
+
+    def add_group(self, row: dict) -> None:
+        marks = ", ".join("?" for _ in self.GROUP_FIELDS)
+        self.db.execute(f"INSERT OR REPLACE INTO agent_groups ({', '.join(self.GROUP_FIELDS)}) VALUES ({marks})",
+                        [row[f] for f in self.GROUP_FIELDS])
+
+    def remove_group(self, pgid: int, start_ticks: int) -> None:
+        self.db.execute("DELETE FROM agent_groups WHERE pgid = ? AND start_ticks = ?", (pgid, start_ticks))
+
+    def groups(self) -> list[dict]:
+        cur = self.db.execute(f"SELECT {', '.join(self.GROUP_FIELDS)} FROM agent_groups")
+        return [dict(zip(self.GROUP_FIELDS, r)) for r in cur]
 
     # events ---------------------------------------------------------------------------
 
