@@ -107,12 +107,26 @@ class OrderedStdioTransport:
             self._writer.close()
 
 
+class MissingFileAsText(RequestError):
+    """"Resource not found" sent as a bare string, for agents that only read an error's text.
+
+    Gemini CLI's ACP library hands the JSON-RPC error object to code that looks for
+    "Resource not found"/"ENOENT" in `String(error)`, which for an object is "[object Object]"
+    (google-gemini/gemini-cli#9280): a proper error object leaves it unable to create files.
+    """
+
+    def to_error_obj(self):
+        return str(self)
+
+
 class _Client:
     """The client side for the remaining agent requests: file access confined to cwd."""
 
-    def __init__(self, cwd: Path, sink: WireSink):
+    def __init__(self, cwd: Path, sink: WireSink, missing_file: str = "error"):
         self._cwd = cwd.resolve()
         self._sink = sink
+        self._missing_file = missing_file
+        self.auth_status: dict | None = None
 
     def _confined(self, path: str) -> Path:
         target = (self._cwd / path).resolve()
@@ -124,8 +138,12 @@ class _Client:
         target = self._confined(path)
         try:
             text = target.read_text()
-        except OSError as exc:
-            raise RequestError.resource_not_found(str(target)) from exc
+        except FileNotFoundError as exc:
+            # ACP's "resource not found", worded as the reference TypeScript SDK words it.
+            error = MissingFileAsText if self._missing_file == "error-text" else RequestError
+            raise error(-32002, f"Resource not found: {target}", {"uri": str(target)}) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RequestError.internal_error({"details": f"cannot read {target}: {exc}"}) from exc
         if line is not None or limit is not None:
             lines = text.splitlines(keepends=True)
             start = max((line or 1) - 1, 0)
@@ -145,6 +163,11 @@ class _Client:
     async def request_permission(self, session_id, tool_call, options, **kwargs):  # ditto
         raise RequestError.internal_error({"details": "permission requests are routed by the transport"})
 
+    async def ext_notification(self, method: str, params: dict) -> None:
+        # Claude's and Codex's adapters push who they are signed in as (an `_meta` extension).
+        if method.lstrip("_") == "auth/status_update" and isinstance(params.get("authStatus"), dict):
+            self.auth_status = params["authStatus"]
+
     def on_connect(self, conn) -> None:
         pass
 
@@ -156,11 +179,14 @@ def _dump(model) -> dict:
 class AcpDriver:
     """One ACP connection to one agent process."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, cwd: str, sink: WireSink):
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, cwd: str, sink: WireSink,
+                 missing_file: str = "error"):
         self.transport = OrderedStdioTransport(reader, writer, sink)
-        self.conn = acp.connect_to_agent(_Client(Path(cwd), sink), self.transport)
+        self.client = _Client(Path(cwd), sink, missing_file)
+        self.conn = acp.connect_to_agent(self.client, self.transport)
         self.capabilities: dict = {}
         self.agent_info: dict = {}
+        self.auth_methods: list[dict] = []
 
     async def initialize(self) -> dict:
         response = await self.conn.initialize(
@@ -172,6 +198,7 @@ class AcpDriver:
         )
         self.capabilities = _dump(response.agent_capabilities)
         self.agent_info = _dump(response.agent_info)
+        self.auth_methods = [_dump(m) for m in response.auth_methods or []]
         return self.capabilities
 
     @property
@@ -229,6 +256,14 @@ class AcpDriver:
     async def close_session(self, session_id: str) -> None:
         await self.conn.close_session(session_id=session_id)
 
+    async def authenticate(self, method_id: str) -> None:
+        await self.conn.authenticate(method_id=method_id)
+
+    @property
+    def auth_status(self) -> dict | None:
+        """Who the agent says it is signed in as, if it pushes that (`_auth/status_update`)."""
+        return self.client.auth_status
+
     def prompt_soon(self) -> None:
         """Call synchronously before scheduling `prompt`: a cancel then waits for it."""
         self.transport.prompt_on_wire.clear()
@@ -270,6 +305,13 @@ class AcpDriver:
             await self.conn.close()
 
 
+AUTH_REQUIRED = -32000
+
+
+def is_auth_required(exc: BaseException) -> bool:
+    return isinstance(exc, RequestError) and exc.code == AUTH_REQUIRED
+
+
 def error_text(exc: BaseException) -> str:
     """One line for the transcript from whatever the connection raised."""
     if isinstance(exc, RequestError):
@@ -283,4 +325,4 @@ def error_text(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-__all__ = ["AcpDriver", "WireSink", "error_text"]
+__all__ = ["AcpDriver", "WireSink", "error_text", "is_auth_required"]

@@ -85,6 +85,21 @@ def translate_update(update: dict) -> tuple[str, dict] | None:
 WRITING_KINDS = frozenset({"edit", "delete", "move"})
 
 
+def command_of(data: dict) -> str | None:
+    """The command line an execute tool call ran, from its raw input (else its title)."""
+    raw = data.get("raw_input")
+    if isinstance(raw, dict):
+        command = raw.get("command", raw.get("cmd"))
+        if isinstance(command, list) and command:
+            # ["bash", "-lc", "echo hi"] is the shell running "echo hi"
+            if len(command) == 3 and command[1] in ("-c", "-lc") and isinstance(command[2], str):
+                return command[2]
+            return " ".join(str(c) for c in command)
+        if isinstance(command, str) and command:
+            return command
+    return data.get("title") or None
+
+
 def touched_paths(data: dict, tool_kind: str | None) -> list[str]:
     """Files a tool call changed: its diffs, and the locations of editing tools.
 

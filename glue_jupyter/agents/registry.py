@@ -3,15 +3,85 @@
 Launch commands are argument lists, never shell strings. Every agent gets a scrubbed
 environment: what an agent needs to run and authenticate, never Jupyter's or JupyterHub's
 tokens.
+
+Everything glue knows about a particular agent lives here, read from the agents' own sources
+(the ACP adapters of Claude Code and Codex, Gemini CLI): the session mode that makes it ask
+before writing or running anything (so that glue's permission policy decides), the modes in
+which it would not ask, how it signs in, and its quirks. The engine reads these fields and
+has no special cases per agent.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+def npm_package(program: str) -> dict | None:
+    """{name, version} of the npm package a program on PATH comes from, or None.
+
+    npm links a package's `bin` into PATH; its package.json is a few levels above the real
+    file. Read without running anything, so it is cheap enough for every listing.
+    """
+    found = program if os.path.isabs(program) else shutil.which(program)
+    if not found:
+        return None
+    folder = Path(found).resolve().parent
+    for _ in range(4):
+        try:
+            meta = json.loads((folder / "package.json").read_text())
+        except (OSError, ValueError):
+            folder = folder.parent
+            continue
+        if isinstance(meta, dict) and meta.get("name") and meta.get("version"):
+            return {"name": str(meta["name"]), "version": str(meta["version"])}
+        folder = folder.parent
+    return None
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    numbers = []
+    for part in version.split("-")[0].split("."):
+        if not part.isdigit():
+            break
+        numbers.append(int(part))
+    return tuple(numbers)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """How an agent signs in: an API key variable (any one will do), or its own login."""
+
+    env: tuple[str, ...] = ()
+    login: str = ""  # what to run for the agent's own login, in words
+    # Files a login leaves behind (~ is the agent's HOME): signed in when one exists.
+    files: tuple[str, ...] = ()
+    # ACP auth method id -> the variables it reads. When a session is refused with "auth
+    # required" and one of them is set, glue authenticates with that method and retries.
+    methods: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def method_for(self, offered: list[dict], env: dict[str, str]) -> str | None:
+        """An auth method the agent offers whose API key variable is set in `env`."""
+        for method in offered:
+            method_id = method.get("id")
+            names = self.methods.get(method_id) or tuple(
+                v.get("name") for v in method.get("vars") or [] if isinstance(v, dict))
+            if method_id and any(env.get(name) for name in names):
+                return method_id
+        return None
+
+    def hint(self) -> str:
+        parts = []
+        if self.env:
+            names = " or ".join(self.env)
+            parts.append(f"set {names} in the environment the Jupyter server runs in")
+        if self.login:
+            parts.append(self.login)
+        return "; or ".join(parts).capitalize() + "." if parts else ""
 
 
 @dataclass
@@ -24,18 +94,44 @@ class AgentSpec:
     # Whether to believe the agent's `loadSession` capability (some adapters advertise it but
     # cannot load sessions made by another process).
     trust_load_session: bool = True
+    # Other programs to launch when the first is not installed.
     alternatives: list[list[str]] = field(default_factory=list)
+    # (version, argv): the launch command for installed versions older than `version`, read
+    # from the npm package of the program (e.g. Gemini CLI before 0.34 knew only
+    # --experimental-acp).
+    older: tuple[tuple[str, list[str]], ...] = ()
+    # The session mode (ACP session/set_mode) in which the agent asks before it writes a file
+    # or runs a command, so that every decision reaches glue's permission policy. Set right
+    # after session/new, load and resume.
+    start_mode: str | None = None
     # Values of the agent's mode option in which it writes files or runs commands without
     # asking: they would bypass glue's permission policy, so they are refused unless the
-    # policy is "allow" (engine/agent_session/options.py).
+    # policy is "allow" (engine/agent_session/options.py), and a session is not started in one.
     bypass_modes: list[str] = field(default_factory=list)
+    sign_in: SignIn = field(default_factory=SignIn)
+    # How to answer fs/read_text_file for a missing file: "error", the JSON-RPC error ACP
+    # defines (-32002, resource not found), or "error-text", the same words as a bare string
+    # for agents whose ACP library only recognises a missing file from the error's text.
+    missing_file: str = "error"
 
     def resolve_argv(self) -> list[str] | None:
-        """The first launch command whose program is on PATH, or None if none is."""
+        """The launch command for what is installed, or None if nothing is."""
         for argv in [self.argv, *self.alternatives]:
             if argv and (os.path.isabs(argv[0]) and os.access(argv[0], os.X_OK) or shutil.which(argv[0])):
+                if argv is self.argv and self.older:
+                    return self._for_installed_version(argv)
                 return argv
         return None
+
+    def _for_installed_version(self, argv: list[str]) -> list[str]:
+        package = npm_package(argv[0])
+        if package is None:
+            return argv
+        installed = _version_tuple(package["version"])
+        for version, older_argv in sorted(self.older, key=lambda item: _version_tuple(item[0])):
+            if installed and installed < _version_tuple(version):
+                return list(older_argv)
+        return argv
 
     def describe(self) -> dict:
         argv = self.resolve_argv()
@@ -43,9 +139,20 @@ class AgentSpec:
             "name": self.name,
             "title": self.title,
             "installed": argv is not None,
+            "package": npm_package(argv[0]) if argv else None,
             "install_hint": self.install_hint,
             "argv": argv or self.argv,
+            "sign_in_hint": self.sign_in.hint(),
+            "modes": {"start": self.start_mode, "bypass": list(self.bypass_modes)},
         }
+
+
+CLAUDE_INSTALL = ("npm install -g @agentclientprotocol/claude-agent-acp (it bundles Claude Code; "
+                  "the older @zed-industries/claude-code-acp works too)")
+CODEX_INSTALL = ("npm install -g @agentclientprotocol/codex-acp (it bundles Codex; the older "
+                 "@zed-industries/codex-acp works too)")
+GEMINI_INSTALL = "npm install -g @google/gemini-cli (0.34 or later, for gemini --acp)"
+GOOSE_INSTALL = "install the goose CLI, see https://block.github.io/goose/docs/getting-started/installation"
 
 
 def builtin_agents(data_dir: Path) -> dict[str, AgentSpec]:
@@ -59,36 +166,68 @@ def builtin_agents(data_dir: Path) -> dict[str, AgentSpec]:
         ),
         "claude": AgentSpec(
             name="claude",
-            title="Claude Code (ACP adapter)",
+            title="Claude Code",
             argv=["claude-agent-acp"],
             alternatives=[["claude-code-acp"]],
-            install_hint="Install the adapter: npm install -g @agentclientprotocol/claude-agent-acp "
-            "(or the older @zed-industries/claude-code-acp), and sign in to Claude Code.",
-            # auto: a model classifier answers permission prompts; acceptEdits: edits are not asked.
+            install_hint=f"Install the Claude Code ACP adapter: {CLAUDE_INSTALL}.",
+            # New sessions would start in "auto" (Claude decides alone) unless
+            # ~/.claude/settings.json says otherwise; "default" asks for every edit and command.
+            start_mode="default",
             bypass_modes=["auto", "acceptEdits", "bypassPermissions"],
+            sign_in=SignIn(
+                env=("ANTHROPIC_API_KEY",),
+                login="run `claude` once in a terminal and sign in with /login (a Claude subscription)",
+                files=("~/.claude/.credentials.json",),
+            ),
         ),
         "codex": AgentSpec(
             name="codex",
-            title="Codex (codex-acp)",
+            title="Codex",
             argv=["codex-acp"],
-            install_hint="Install codex-acp (npm install -g @zed-industries/codex-acp) and sign in to Codex.",
-            # Zed's adapter: auto, full-access; the newer @agentclientprotocol one: agent, agent-full-access.
-            bypass_modes=["auto", "full-access", "agent", "agent-full-access"],
+            install_hint=f"Install a Codex ACP adapter: {CODEX_INSTALL}.",
+            # The maintained adapter would hand approvals to a model reviewer ("agent") unless
+            # told otherwise; "read-only" (both adapters) asks before every edit and before
+            # any command that needs to write or reach the network.
+            env={"INITIAL_AGENT_MODE": "read-only"},
+            start_mode="read-only",
+            bypass_modes=["workspace-write", "agent", "agent-full-access", "auto", "full-access"],
+            sign_in=SignIn(
+                env=("OPENAI_API_KEY", "CODEX_API_KEY"),
+                login="run `codex login` (or `codex-acp login`) once in a terminal (ChatGPT sign-in)",
+                files=("$CODEX_HOME/auth.json", "~/.codex/auth.json"),
+                methods={"api-key": ("CODEX_API_KEY", "OPENAI_API_KEY"),
+                         "openai-api-key": ("OPENAI_API_KEY",), "codex-api-key": ("CODEX_API_KEY",)},
+            ),
         ),
         "gemini": AgentSpec(
             name="gemini",
             title="Gemini CLI",
             argv=["gemini", "--acp"],
-            alternatives=[["gemini", "--experimental-acp"]],
-            install_hint="Install Gemini CLI: npm install -g @google/gemini-cli, then sign in.",
+            older=(("0.34", ["gemini", "--experimental-acp"]),),
+            install_hint=f"Install Gemini CLI: {GEMINI_INSTALL}.",
+            start_mode="default",
             bypass_modes=["autoEdit", "yolo"],
+            sign_in=SignIn(
+                env=("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+                login="run `gemini` once in a terminal and choose Login with Google",
+                files=("~/.gemini/oauth_creds.json",),
+                methods={"gemini-api-key": ("GEMINI_API_KEY",)},
+            ),
+            # Its ACP library turns a JSON-RPC error object into "[object Object]" and then
+            # fails to see a missing file (google-gemini/gemini-cli#9280): it cannot create files.
+            missing_file="error-text",
         ),
         "goose": AgentSpec(
             name="goose",
             title="Goose",
             argv=["goose", "acp"],
-            install_hint="Install Goose: see https://block.github.io/goose/ (the goose CLI).",
+            install_hint=f"Install Goose: {GOOSE_INSTALL}.",
+            # Goose acts alone ("auto") unless GOOSE_MODE says otherwise.
+            env={"GOOSE_MODE": "approve"},
+            start_mode="approve",
             bypass_modes=["auto", "smart_approve"],
+            sign_in=SignIn(login="run `goose configure` once in a terminal to choose a provider and key",
+                           files=("~/.config/goose/config.yaml",)),
         ),
     }
 
@@ -117,7 +256,11 @@ def build_table(data_dir: Path, configured: dict[str, dict]) -> dict[str, AgentS
             env={**base.env, **entry.get("env", {})},
             trust_load_session=entry.get("trust_load_session", base.trust_load_session),
             alternatives=[] if argv is not None else base.alternatives,
+            older=() if argv is not None else base.older,
+            start_mode=entry.get("start_mode", base.start_mode),
             bypass_modes=list(bypass),
+            sign_in=base.sign_in,
+            missing_file=base.missing_file,
         )
     return table
 
@@ -126,9 +269,9 @@ def build_table(data_dir: Path, configured: dict[str, dict]) -> dict[str, AgentS
 # JPY_*, JUPYTERHUB_*) stays behind.
 INHERITED = {
     "HOME", "PATH", "SHELL", "TERM", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR",
-    "PYTHONPATH", "VIRTUAL_ENV", "NODE_PATH", "NODE_OPTIONS", "SSL_CERT_FILE", "SSL_CERT_DIR",
-    "REQUESTS_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
-    "no_proxy", "COLORTERM", "EDITOR", "VISUAL",
+    "PYTHONPATH", "VIRTUAL_ENV", "NODE_PATH", "NODE_OPTIONS", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE",
+    "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+    "http_proxy", "https_proxy", "no_proxy", "all_proxy", "COLORTERM", "EDITOR", "VISUAL",
 }
 INHERITED_PREFIXES = (
     "LC_", "XDG_", "ANTHROPIC_", "CLAUDE_", "OPENAI_", "CODEX_", "GEMINI_", "GOOGLE_", "GOOSE_",

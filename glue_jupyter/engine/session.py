@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from ..agents.acp_events import permission_request, touched_paths, translate_update
+from ..agents.acp_events import command_of, permission_request, touched_paths, translate_update
 from ..agents.registry import AgentSpec, scrubbed_environment
 from .agent_session.control import AGENT_STATE_UPDATES, AgentSessionMixin
 from .attention import ATTENTION_STOP_REASONS, needs_you
@@ -42,12 +42,25 @@ STDERR_LINES_IN_TRANSCRIPT = 20
 
 
 @dataclass
+class ToolCall:
+    """What a turn needs to remember of one tool call until it completes."""
+
+    kind: str | None = None
+    paths: set[str] = field(default_factory=set)  # files it would change (diffs, edit locations)
+    command: str | None = None
+
+
+@dataclass
 class Turn:
     number: int
     cancelled: bool = False  # set at the moment of an interrupt or stop: drop what follows
     closed: bool = False
+    # Files the turn changed and commands it ran: a tool call counts once it completed (a
+    # write that was refused, failed or interrupted changed nothing), a write through
+    # fs/write_text_file as soon as it is done.
     files: set[str] = field(default_factory=set)
-    tool_kinds: dict[str, str] = field(default_factory=dict)
+    commands: list[str] = field(default_factory=list)
+    tools: dict[str, ToolCall] = field(default_factory=dict)
     started_at: float = field(default_factory=time.monotonic)
     ended: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     task: asyncio.Task | None = None
@@ -262,7 +275,7 @@ class Session(AgentSessionMixin):
         `adopt`: re-attach natively to a session the agent began elsewhere, or fail (there is
         no transcript of ours to seed it with).
         """
-        from ..agents.acp_driver import AcpDriver, error_text
+        from ..agents.acp_driver import AcpDriver, error_text, is_auth_required
 
         self.spec = spec
         self._garbage_seen = 0
@@ -279,18 +292,20 @@ class Session(AgentSessionMixin):
         process.expected_exit = False
         self.process = process  # adopted at once: whoever ends the session ends it
         self.usage.new_process()
-        self.driver = AcpDriver(process.stdout, process.stdin, cwd, sink=self)
+        self.driver = AcpDriver(process.stdout, process.stdin, cwd, sink=self, missing_file=spec.missing_file)
         self._record("process_start", {"pid": process.pid, "argv": argv})
         self._spawn(self._watch(process))
         try:
             await asyncio.wait_for(self.driver.initialize(), self.config.start_timeout)
             if resume:
                 await self._reattach(reason, adopt)
-                await self._reapply(wanted)
             else:
-                answer = await asyncio.wait_for(self.driver.new_session(cwd), self.config.start_timeout)
+                answer = await self._signed_in(lambda: self.driver.new_session(cwd))
                 self._update(agent_session_id=answer["sessionId"])
                 self._take_offers(answer)
+            await self._hold_permission_policy()
+            if resume:
+                await self._reapply(wanted)
         except Exception as exc:
             if isinstance(exc, ConnectionError):
                 # Its output closed: usually it is dying, and _watch records how. Give it a
@@ -300,13 +315,63 @@ class Session(AgentSessionMixin):
             if self.process is not process or self.state is not State.STARTING:
                 return  # the crash already decided the outcome
             if process.returncode is None:
-                text = (f"no answer within {self.config.start_timeout:.0f} s"
-                        if isinstance(exc, asyncio.TimeoutError) else error_text(exc))
+                if isinstance(exc, asyncio.TimeoutError):
+                    text = f"no answer within {self.config.start_timeout:.0f} s"
+                elif is_auth_required(exc):
+                    text = f"it is not signed in ({error_text(exc)}). {spec.sign_in.hint()}".rstrip()
+                else:
+                    text = error_text(exc)
                 await self._terminate_process()
                 self._fail(f"{spec.name} failed to start: {text}")
             return
         if self.state is State.STARTING:
             self._set_state(State.IDLE)
+
+    async def _signed_in(self, open_session):
+        """Open an ACP session; if the agent wants a sign-in that a set API key variable
+        provides (an auth method the registry knows), authenticate with it and try once more."""
+        from ..agents.acp_driver import is_auth_required
+
+        try:
+            return await asyncio.wait_for(open_session(), self.config.start_timeout)
+        except Exception as exc:
+            method = self.spec.sign_in.method_for(self.driver.auth_methods, scrubbed_environment(self.spec.env))
+            if not is_auth_required(exc) or method is None:
+                raise
+        await asyncio.wait_for(self.driver.authenticate(method), self.config.start_timeout)
+        return await asyncio.wait_for(open_session(), self.config.start_timeout)
+
+    async def _hold_permission_policy(self) -> None:
+        """Put the agent in its mode that asks before writing or running (the registry's
+        `start_mode`), so that every such decision reaches the permission policy. A session
+        left in a mode that would bypass the policy is not started, unless the policy is "allow".
+        The switch is a `config_change` by "policy" in the transcript."""
+        from ..agents.acp_options import MODE, find
+        from .errors import AgentFailed
+
+        spec, option = self.spec, find(self.options.options, MODE)
+        target = spec.start_mode
+        if option is None or option["type"] != "select" or not target:
+            return
+        current, problem = option["value"], ""
+        if current != target:
+            if target in {c["value"] for c in option["choices"]}:
+                try:
+                    await self._send_option(option, target, by="policy")
+                    current = target
+                except AgentFailed as exc:
+                    problem = str(exc)
+            else:
+                problem = f"it does not offer its {target!r} mode"
+        if self.options.bypasses(option, current):
+            raise PermissionError(
+                f"{spec.title} is in its {current!r} mode, in which it writes files or runs commands "
+                f"without asking, and {problem}. With the permission policy "
+                f"{self.config.permission_policy!r} it is not started: set its default mode to "
+                f"{target!r} in its own settings, or use the policy 'allow'.")
+        if problem:
+            self._record("notice", {"level": "warning", "text": f"{spec.title}: {problem}; it stays in its "
+                                    f"{current!r} mode."})
 
     async def _reattach(self, reason: str, adopt: bool = False) -> None:
         """Resume the conversation in the new process: natively if we can, else seed it."""
@@ -327,7 +392,7 @@ class Session(AgentSessionMixin):
             self._replaying = not adopt
             self._importing = adopt
             try:
-                answer = await asyncio.wait_for(call(agent_sid, cwd), self.config.start_timeout)
+                answer = await self._signed_in(partial(call, agent_sid, cwd))
             except Exception as exc:
                 if self.process is None or self.process.returncode is not None:
                     raise
@@ -346,7 +411,7 @@ class Session(AgentSessionMixin):
             failures.append(why)
         if adopt:
             raise ValueError(f"could not adopt the agent's session {agent_sid}: {'; '.join(failures)}")
-        answer = await asyncio.wait_for(self.driver.new_session(cwd), self.config.start_timeout)
+        answer = await self._signed_in(lambda: self.driver.new_session(cwd))
         self._update(agent_session_id=answer["sessionId"])
         self._take_offers(answer)
         self._seed, count = build_seed(self.store, self.id, SEED_CHAR_LIMIT)
@@ -407,7 +472,8 @@ class Session(AgentSessionMixin):
             stop_reason = "stopped"
         elif turn.cancelled and stop_reason not in ("stopped", "failed"):
             stop_reason = "cancelled"
-        end = {"turn": turn.number, "stop_reason": stop_reason, "files": sorted(turn.files)}
+        end = {"turn": turn.number, "stop_reason": stop_reason, "files": sorted(turn.files),
+               "commands": turn.commands}
         if usage:  # tokens the agent counted for this turn
             end["usage"] = usage
             self._count_turn_usage(usage)
@@ -468,11 +534,19 @@ class Session(AgentSessionMixin):
         if turn is None or turn.cancelled or kind == "user_message_chunk":
             return  # late output of an ended or interrupted turn; the agent's echo of our prompt
         if kind in ("tool_call", "tool_call_update"):
-            tool_id = data.get("tool_call_id", "")
-            if "kind" in data:
-                turn.tool_kinds[tool_id] = data["kind"]
-            turn.files.update(self._relative(p) for p in touched_paths(data, turn.tool_kinds.get(tool_id)))
+            self._note_tool_call(turn, data)
         self._record(kind, data, turn.number)
+
+    def _note_tool_call(self, turn: Turn, data: dict) -> None:
+        tool = turn.tools.setdefault(data.get("tool_call_id", ""), ToolCall())
+        tool.kind = data.get("kind", tool.kind)
+        tool.paths.update(self._relative(p) for p in touched_paths(data, tool.kind))
+        if tool.kind == "execute" and ("raw_input" in data or tool.command is None):
+            tool.command = command_of(data) or tool.command
+        if data.get("status") == "completed":
+            turn.files.update(tool.paths)
+            if tool.kind == "execute" and tool.command and tool.command not in turn.commands:
+                turn.commands.append(tool.command)
 
     def _import_update(self, update: dict) -> None:
         """One update of an adopted session's replay, recorded outside any turn."""
