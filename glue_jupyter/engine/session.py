@@ -603,8 +603,11 @@ class Session(AgentSessionMixin):
         self._record("permission_request", data, turn.number)
         policy = self.config.permission_policy
         if policy != "ask":
+            # "once" before "always": an "always" answer changes the agent's own rules (and
+            # Gemini CLI refuses it in a folder it does not trust).
             prefix = "allow" if policy == "allow" else "reject"
-            chosen = next((o["option_id"] for o in data["options"] if o["kind"].startswith(prefix)), None)
+            kinds = [f"{prefix}_once", f"{prefix}_always"]
+            chosen = next((o["option_id"] for kind in kinds for o in data["options"] if o["kind"] == kind), None)
             self._record("permission_answer", {"request_id": data["request_id"],
                                                "outcome": "selected" if chosen else "cancelled",
                                                "option_id": chosen, "by": "policy"}, turn.number)

@@ -86,3 +86,40 @@ def test_agent_configuration_is_checked(tmp_path):
     assert table["mine"].describe()["installed"] is False
 
 
+
+
+async def test_a_missing_file_is_answered_so_that_every_agent_sees_it_missing(workdir):
+    """ACP's "resource not found" error, and for an agent whose ACP library only reads an
+    error's text (Gemini CLI: google-gemini/gemini-cli#9280), the same words as a bare string."""
+    from acp import RequestError
+
+    from glue_jupyter.agents.acp_driver import MissingFileAsText
+
+    class Sink:
+        def on_file_written(self, path):
+            pass
+
+    with pytest.raises(RequestError) as caught:
+        await _Client(workdir, Sink()).read_text_file("s", "new.md")
+    error = caught.value.to_error_obj()
+    assert error["code"] == -32002 and error["message"].startswith("Resource not found")
+    assert error["data"] == {"uri": str(workdir / "new.md")}
+    with pytest.raises(MissingFileAsText) as caught:
+        await _Client(workdir, Sink(), missing_file="error-text").read_text_file("s", "new.md")
+    assert caught.value.to_error_obj() == f"Resource not found: {workdir / 'new.md'}"
+
+
+@pytest.mark.parametrize("version,flag", [("0.33.2", "--experimental-acp"), ("0.34.0", "--acp"), ("0.61.0", "--acp")])
+def test_gemini_cli_is_launched_with_the_flag_its_version_knows(tmp_path, monkeypatch, version, flag):
+    package = tmp_path / "lib" / "node_modules" / "@google" / "gemini-cli"
+    (package / "bundle").mkdir(parents=True)
+    (package / "package.json").write_text(f'{{"name": "@google/gemini-cli", "version": "{version}"}}')
+    program = package / "bundle" / "gemini.js"
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "gemini").symlink_to(program)
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    gemini = build_table(tmp_path, {})["gemini"]
+    assert gemini.resolve_argv() == ["gemini", flag]
+    assert gemini.describe()["package"] == {"name": "@google/gemini-cli", "version": version}
