@@ -96,6 +96,8 @@ export interface ITurnEndItem extends IItemBase {
   type: 'turn_end';
   stopReason: string;
   files: string[];
+  /** Command lines of the execute tool calls that completed. */
+  commands: string[];
   /** Seconds from turn_start to turn_end, when both are known. */
   duration: number | null;
 }
@@ -358,6 +360,7 @@ export class TranscriptModel {
         const t = Number(d.turn ?? turn);
         const start = this.turnStarts.get(t);
         const files: string[] = Array.isArray(d.files) ? d.files.map(String) : [];
+        const commands: string[] = Array.isArray(d.commands) ? d.commands.map(String) : [];
         this.openTurn = null;
         // Tool calls left unfinished by a turn that did not end normally will not finish.
         const reason = String(d.stop_reason ?? 'end_turn');
@@ -382,6 +385,7 @@ export class TranscriptModel {
           ts: ev.ts,
           stopReason: String(d.stop_reason ?? 'end_turn'),
           files,
+          commands,
           duration: start !== undefined ? Math.max(0, ev.ts - start) : null
         });
         break;

@@ -90,7 +90,9 @@ class TextStream:
             return self._line(f"  [permission {d.get('request_id')}] {d.get('outcome')} {d.get('option_id') or ''}".rstrip())
         if kind == "turn_end":
             files = ", ".join(d.get("files") or [])
-            return self._line(f"  -- turn {d.get('turn')} ended: {d.get('stop_reason')}" + (f"; files: {files}" if files else ""))
+            commands = ", ".join(d.get("commands") or [])
+            return self._line(f"  -- turn {d.get('turn')} ended: {d.get('stop_reason')}" + (f"; files: {files}" if files else "")
+                              + (f"; ran: {commands}" if commands else ""))
         if kind == "state":
             return self._line(f"  -- {d.get('state')}")
         if kind == "resume":
@@ -207,9 +209,11 @@ def snapshot_html(session: dict, events: list[dict], omitted: int = 0) -> str:
             out.append(f"<div>🔐 Permission: {title} — <i>{verdict}</i></div>")
         elif k == "turn_end":
             files = ", ".join(b.get("files") or [])
+            commands = ", ".join(b.get("commands") or [])
             out.append(
                 f'<div style="color:#57606a;border-top:1px dashed #d0d7de;margin-top:4px">turn {e(str(b.get("turn")))}'
-                f' ended: {e(str(b.get("stop_reason")))}{" · files: " + e(files) if files else ""}</div>'
+                f' ended: {e(str(b.get("stop_reason")))}{" · files: " + e(files) if files else ""}'
+                f'{" · ran: " + e(commands) if commands else ""}</div>'
             )
         elif k == "resume":
             out.append(f'<div style="color:#57606a">resumed ({e(str(b.get("via")))}): {e(b.get("detail", ""))}</div>')

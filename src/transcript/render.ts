@@ -359,6 +359,11 @@ export class TranscriptView {
           item.files.forEach(f => files.appendChild(h('code', { class: 'jp-GlueFile', text: f })));
           el.appendChild(files);
         }
+        if (item.commands.length) {
+          const commands = h('div', { class: 'jp-GlueTurnEnd-files' }, 'Commands run: ');
+          item.commands.forEach(c => commands.appendChild(h('code', { class: 'jp-GlueFile', text: c })));
+          el.appendChild(commands);
+        }
         break;
       }
       case 'line': {
