@@ -61,6 +61,7 @@ def _common_env(home: Path) -> dict[str, str]:
 
 
 def _claude(home: Path, fake: FakeModel, own: dict) -> dict[str, str]:
+    own = {k: v for k, v in own.items() if k != "trusted"}
     if own:
         (home / ".claude").mkdir(parents=True, exist_ok=True)
         (home / ".claude" / "settings.json").write_text(json.dumps(own))
@@ -84,6 +85,10 @@ def _codex(home: Path, fake: FakeModel, own: dict) -> dict[str, str]:
 
 def _gemini(home: Path, fake: FakeModel, own: dict) -> dict[str, str]:
     (home / ".gemini").mkdir(parents=True, exist_ok=True)
+    own = dict(own)
+    # Gemini CLI ignores a bolder default approval mode in a folder it does not trust.
+    trusted = own.pop("trusted", [])
+    (home / ".gemini" / "trustedFolders.json").write_text(json.dumps({p: "TRUST_FOLDER" for p in trusted}))
     settings = {"security": {"auth": {"selectedType": "gemini-api-key"}},
                 "privacy": {"usageStatisticsEnabled": False}, "telemetry": {"enabled": False}, **own}
     (home / ".gemini" / "settings.json").write_text(json.dumps(settings))
@@ -180,7 +185,7 @@ async def drive(real, fake, real_agents_installed, tmp_path):
         workdir = tmp_path / "work"
         workdir.mkdir(exist_ok=True)
         settings = dict(own_settings or {})
-        if real.key == "codex-zed" and settings:
+        if settings:  # the agent's own settings apply in a folder it trusts
             settings.setdefault("trusted", [str(workdir)])
         env = real.prepare(home, fake, settings)
         argv = [str(program(real.key, real_agents_installed)), *real.args]

@@ -116,6 +116,10 @@ async def test_the_permission_policy_holds_whatever_the_agent_is_set_to(drive, r
     even their default); glue starts it in the mode that asks, so the policy decides."""
     d = await drive(policy, own_settings=real.bypass_settings)
     sid = await d.start()
+    start_mode = d.manager.agents_table[real.agent].start_mode
+    assert d.manager.get(sid)["mode"] == start_mode
+    changes = [e["data"] for e in d.events(sid, "config_change")]
+    assert [(c["value"], c["by"]) for c in changes] == [(start_mode, "policy")]
     after = 0
     for turn, prompt, name in ((1, "[[write policy.txt]]", "policy.txt"), (2, "[[run touch ran.txt]]", "ran.txt")):
         await d.manager.prompt(sid, prompt)
