@@ -30,6 +30,7 @@ import { GlueAPI, GlueRequestError, createLabAPI } from './api';
 import { SessionsModel } from './model';
 import { agentIcon } from './panel/icons';
 import { IPanelView, SessionsPanel } from './panel/panel';
+import { notebookPlugin } from './notebook/plugin';
 import { SessionPanel } from './panel/session-panel';
 import { IGlueSessions } from './tokens';
 import { Control, ISession, canControl, isLive, stateLabel } from './types';
@@ -421,4 +422,4 @@ const runningPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [sessionsPlugin, runningPlugin];
+export default [sessionsPlugin, runningPlugin, notebookPlugin];

@@ -59,6 +59,8 @@ export interface IServerInfo {
   version: string;
   active: number;
   limit: number;
+  /** The folder relative cwds and notebooks resolve against (resolved, absolute). */
+  root_dir?: string;
 }
 
 export type EventKind =

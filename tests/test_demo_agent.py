@@ -560,3 +560,17 @@ async def test_snippet_offers_a_code_block_for_an_attached_variable(state_dir, c
         reply = agent.client.message_text()
         assert "a text block `jupyter://kernel/variables/sales`" in reply
         assert "```python\nsales.describe()\n```" in reply
+
+
+async def test_write_to_a_notebook_adds_a_cell_and_keeps_it_valid(state_dir, cwd):
+    notebook = cwd / "story.ipynb"
+    notebook.write_text(json.dumps({"cells": [{"cell_type": "code", "id": "a", "metadata": {}, "source": "1",
+                                               "outputs": [], "execution_count": None}],
+                                    "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    async with running(state_dir) as agent:
+        agent.client.permission_choice = "allow"
+        session_id = await agent.new_session(cwd)
+        assert await agent.prompt(session_id, "write story.ipynb") == "end_turn"
+    cells = json.loads(notebook.read_text())["cells"]
+    assert [c["cell_type"] for c in cells] == ["code", "markdown"]
+    assert cells[1]["source"] == ["Written by the glue demo agent."]

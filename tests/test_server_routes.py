@@ -8,7 +8,7 @@ import yaml
 
 async def test_info_agents_and_openapi(glue_api):
     info = await glue_api.ok("GET", "info")
-    assert info == {"version": info["version"], "active": 0, "limit": 3}
+    assert info == {"version": info["version"], "active": 0, "limit": 3, "root_dir": info["root_dir"]}
 
     agents = {a["name"]: a for a in (await glue_api.ok("GET", "agents"))["agents"]}
     assert agents["demo"]["installed"] is True

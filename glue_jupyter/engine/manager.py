@@ -145,7 +145,8 @@ class SessionManager:
     # reading --------------------------------------------------------------------------
 
     def info(self) -> dict:
-        return {"version": __version__, "active": len(self._active()), "limit": self.config.max_active_sessions}
+        return {"version": __version__, "active": len(self._active()), "limit": self.config.max_active_sessions,
+                "root_dir": str(self.config.root_dir.resolve())}
 
     def agents(self) -> list[dict]:
         """Each agent, with the options and slash commands its latest session was offered

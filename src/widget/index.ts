@@ -7,6 +7,8 @@
  * busy, dead or restarting. Traits read: `session_id`, `server_url` (empty = same origin).
  */
 import { GlueAPI } from '../client';
+import { canInsert, requestInsert } from '../notebook/bridge';
+import { attachCodeActions } from '../notebook/code-actions';
 import { SessionView } from '../transcript/session-view';
 import { PageTransport } from './transport';
 
@@ -34,8 +36,11 @@ function render({ model, el }: { model: IAnyModel; el: HTMLElement }): () => voi
   injectStyle();
   el.classList.add('jp-GlueWidget');
   let view: SessionView | null = null;
+  let detachActions: (() => void) | null = null;
 
   const mount = () => {
+    detachActions?.();
+    detachActions = null;
     view?.dispose();
     view = null;
     el.textContent = '';
@@ -50,6 +55,18 @@ function render({ model, el }: { model: IAnyModel; el: HTMLElement }): () => voi
     const api = new GlueAPI(new PageTransport(String(model.get('server_url') || '')));
     view = new SessionView({ api, sessionId: id, compact: true, isolateKeys: true });
     el.appendChild(view.node);
+    // Code from replies goes below this widget's cell, through the page (not the kernel).
+    detachActions = attachCodeActions(view.node, {
+      available: () => canInsert(),
+      where: 'below this cell',
+      insert: async (code, run, from) => {
+        const done = requestInsert(from, code, run);
+        if (!done) {
+          throw new Error('This page cannot insert cells: copy the code instead.');
+        }
+        await done;
+      }
+    });
   };
 
   mount();
@@ -58,6 +75,7 @@ function render({ model, el }: { model: IAnyModel; el: HTMLElement }): () => voi
   return () => {
     model.off('change:session_id', mount);
     model.off('change:server_url', mount);
+    detachActions?.();
     view?.dispose();
     view = null;
   };

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sys
@@ -479,7 +480,7 @@ async def write_file(turn: Turn, text: str) -> str:
                                "content": [text_content(f"Cannot edit it: {exc}")]})
         await turn.stream(f"I cannot edit `{name}`: {exc}.")
         return "end_turn"
-    new_text = (old_text or "") + WRITE_LINE
+    new_text = written(name, old_text)
     tool_call = {"toolCallId": call_id, "title": f"Write {name}", "kind": "edit", "status": "pending",
                  "locations": [{"path": path}], "rawInput": {"path": path, "content": new_text}}
     await turn.start_tool(tool_call)
@@ -500,6 +501,21 @@ async def write_file(turn: Turn, text: str) -> str:
         {"type": "diff", "path": path, "oldText": old_text, "newText": new_text}])
     await turn.stream(f"Wrote `{name}`.")
     return "end_turn"
+
+
+def written(name: str, old_text: str | None) -> str:
+    """The file after the demo agent's edit: a line appended; for a notebook, a cell saying it."""
+    if name.endswith(".ipynb"):
+        try:
+            notebook = json.loads(old_text) if old_text else {"cells": [], "metadata": {}, "nbformat": 4,
+                                                              "nbformat_minor": 5}
+            cells = notebook["cells"]
+        except (ValueError, KeyError, TypeError):
+            return (old_text or "") + WRITE_LINE  # not a notebook after all: edit it as text
+        cells.append({"cell_type": "markdown", "id": f"glue-demo-{len(cells) + 1}", "metadata": {},
+                      "source": [WRITE_LINE.rstrip()]})
+        return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+    return (old_text or "") + WRITE_LINE
 
 
 def read_text(path: str) -> str | None:

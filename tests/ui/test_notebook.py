@@ -1,0 +1,282 @@
+"""Notebooks and agent sessions in real JupyterLab (headless Chromium): code from a reply goes
+into cells (from the notebook widget below its own cell, even while the kernel is busy; from a
+session view below the current notebook's active cell), error outputs get "Ask the agent to
+fix", and open documents follow what the agent wrote (reloaded when clean; when dirty the user
+is told and chooses, and JupyterLab's "File Changed" dialog never shows). Screenshots in light,
+dark and phone width go to test-artifacts/notebook-*.png."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import nbformat
+import pytest
+from playwright.sync_api import Page, expect
+
+from test_widget import FIND_PANEL
+
+pytestmark = pytest.mark.timeout(300)
+
+PHONE = {"width": 390, "height": 844}
+DEMO_LINE = "Written by the glue demo agent."
+
+
+@pytest.fixture(autouse=True)
+def free_slots(lab_server):
+    lab_server.stop_all()
+    yield
+    lab_server.stop_all()
+
+
+def write_notebook(root, name: str, *sources: str) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, root / name)
+
+
+def cells(pg: Page, name: str):
+    return pg.locator(f"#jp-main-dock-panel .jp-NotebookPanel[data-glue-path='{name}'] .jp-Cell")
+
+
+def tag_panels(pg: Page) -> None:
+    """Mark each notebook panel with its path, so locators can tell notebooks apart."""
+    pg.evaluate("""() => { for (const w of window.jupyterapp.shell.widgets('main')) {
+        if (w.context && w.node.classList.contains('jp-NotebookPanel')) w.node.dataset.gluePath = w.context.path; } }""")
+
+
+def open_notebook(pg: Page, open_lab, name: str):
+    open_lab(pg, f"lab/tree/{name}?reset")
+    wait_kernel_idle(pg, name)
+    tag_panels(pg)
+    return cells(pg, name)
+
+
+def wait_kernel_idle(pg: Page, name: str):
+    pg.wait_for_function(
+        f"""(path) => {{
+            const panel = {FIND_PANEL};
+            const kernel = panel?.sessionContext?.session?.kernel;
+            return !!panel && panel.sessionContext.isReady && !!kernel && kernel.status === 'idle';
+        }}""", arg=name, timeout=60_000)
+
+
+def run_cell(pg: Page, name: str, index: int):
+    pg.evaluate(
+        f"""async ([i, path]) => {{
+            const panel = {FIND_PANEL};
+            await panel.sessionContext.ready;
+            window.jupyterapp.shell.activateById(panel.id);
+            panel.content.activeCellIndex = i;
+            window.jupyterapp.commands.execute('notebook:run-cell');
+        }}""", [index, name])
+
+
+def sources(pg: Page, name: str) -> list[str]:
+    return pg.evaluate(f"""(path) => {{ const panel = {FIND_PANEL};
+        return panel.content.widgets.map(c => c.model.sharedModel.getSource()); }}""", name)
+
+
+def answer_permission(lab_server, sid: str, option: str = "allow") -> None:
+    lab_server.wait_session(sid, lambda s: s["pending_permissions"] > 0)
+    events = lab_server.api("GET", f"api/glue/sessions/{sid}/events", expect=200)["events"]
+    request = [e for e in events if e["kind"] == "permission_request"][-1]["data"]["request_id"]
+    lab_server.api("POST", f"api/glue/sessions/{sid}/permissions/{request}", {"option_id": option}, expect=200)
+
+
+def splash_gone(pg: Page) -> None:
+    """JupyterLab shows its splash while a theme loads; two theme changes inside its 200 ms
+    fade-out make it remove the splash twice (a page error of JupyterLab's own)."""
+    expect(pg.locator("#jupyterlab-splash")).to_have_count(0)
+
+
+def shoot(pg: Page, locator, artifacts, name: str, set_theme=None) -> None:
+    """Light, dark and phone-width screenshots of `locator` (at phone width with the side bars
+    folded and the document of `locator` in front)."""
+    locator.screenshot(path=str(artifacts / f"notebook-{name}-light.png"))
+    if set_theme is not None:
+        set_theme(pg, "JupyterLab Dark")
+        splash_gone(pg)
+        locator.screenshot(path=str(artifacts / f"notebook-{name}-dark.png"))
+        set_theme(pg, "JupyterLab Light")
+        splash_gone(pg)
+    size = pg.viewport_size
+    pg.set_viewport_size(PHONE)
+    locator.evaluate("""(el) => { const shell = window.jupyterapp.shell;
+        shell.collapseLeft(); shell.collapseRight();
+        for (const w of shell.widgets('main')) if (w.node.contains(el)) shell.activateById(w.id); }""")
+    locator.scroll_into_view_if_needed()
+    pg.screenshot(path=str(artifacts / f"notebook-{name}-phone.png"))
+    pg.set_viewport_size(size)
+
+
+def test_code_from_replies_goes_into_cells(page: Page, lab_server, open_lab, artifacts, set_theme):
+    name = "insert_story.ipynb"
+    write_notebook(lab_server.root_dir, name,
+                   "%load_ext glue_jupyter\n%glue start --agent demo --cwd . --title Snippets snippet please",
+                   "import time\ntime.sleep(60)")
+    nb_cells = open_notebook(page, open_lab, name)
+    run_cell(page, name, 0)
+    widget = nb_cells.nth(0).locator(".jp-GlueWidget")
+    actions = widget.locator(".jp-GlueCodeActions")
+    expect(actions.locator("button[data-action='insert']")).to_be_visible()
+    expect(actions.locator("button[data-action='insert-run']")).to_be_visible()
+    expect(actions.locator("button[data-action='copy']")).to_be_visible()
+    shoot(page, widget, artifacts, "widget-code-actions", set_theme)
+
+    # The kernel sleeps; the widget inserts below its own cell without it.
+    run_cell(page, name, 1)
+    busy = nb_cells.nth(1).locator(".jp-InputArea-prompt")
+    expect(busy).to_have_text("[*]:")
+    actions.locator("button[data-action='insert']").click()
+    expect(nb_cells).to_have_count(3)
+    assert sources(page, name)[1] == 'print("hello from the glue demo agent")'
+    expect(nb_cells.nth(2).locator(".jp-InputArea-prompt")).to_have_text("[*]:")  # still the same sleep
+    expect(actions.locator(".jp-GlueCodeActions-status")).to_have_text("Inserted")
+    page.evaluate("() => window.jupyterapp.commands.execute('kernelmenu:interrupt')")
+    wait_kernel_idle(page, name)
+
+    actions.locator("button[data-action='insert-run']").click()
+    expect(nb_cells).to_have_count(4)
+    expect(nb_cells.nth(1).locator(".jp-OutputArea-output")).to_contain_text("hello from the glue demo agent")
+
+    # A session view in the main area inserts below the active cell of the current notebook.
+    sid = widget.locator(".jp-GlueSessionView").get_attribute("data-session-id")
+    page.evaluate("([i, path]) => { const panel = " + FIND_PANEL + "; panel.content.activeCellIndex = i; }",
+                  [3, name])
+    page.evaluate("(id) => window.jupyterapp.commands.execute('glue:open-session', {id})", sid)
+    view = page.locator(f"#jp-main-dock-panel .jp-GlueSessionView[data-session-id='{sid}']").last
+    expect(view).to_be_visible()
+    view_actions = view.locator(".jp-GlueCodeActions")
+    expect(view_actions.locator("button[data-action='insert']")).to_have_attribute(
+        "title", "Insert this code below the active cell of the current notebook")
+    shoot(page, view.locator(".jp-GlueItem-message").last, artifacts, "view-code-actions", set_theme)
+    view_actions.locator("button[data-action='insert']").click()
+    expect(view_actions.locator(".jp-GlueCodeActions-status")).to_have_text("Inserted")
+    assert len(sources(page, name)) == 5 and sources(page, name)[4] == 'print("hello from the glue demo agent")'
+    assert page.glue_errors == []
+
+
+def test_an_error_output_asks_the_notebooks_session_for_a_fix(page: Page, lab_server, open_lab, artifacts,
+                                                             set_theme):
+    name = "fix_story.ipynb"
+    write_notebook(lab_server.root_dir, name, "total = 41 + 1\nprint(totl)")
+    nb_cells = open_notebook(page, open_lab, name)
+    run_cell(page, name, 0)
+    error = nb_cells.nth(0).locator(".jp-OutputArea-child:has(.jp-GlueFixButton)")
+    expect(error).to_contain_text("NameError")
+    fix = error.get_by_role("button", name="Ask the agent to fix")
+    shoot(page, nb_cells.nth(0), artifacts, "error-fix-button", set_theme)
+    fix.click()
+
+    view = page.locator("#jp-main-dock-panel .jp-GlueSessionView:visible")
+    expect(view).to_have_count(1)
+    expect(view.locator(".jp-GlueItem-message").last).to_contain_text("did you mean total?")
+    chips = view.locator(".jp-GlueItem-user .jp-GlueChip")
+    expect(chips).to_have_count(3)
+    expect(chips.nth(0)).to_contain_text("In[1]")
+    chips.nth(1).locator("summary").click()  # the traceback, exactly as sent
+    expect(chips.nth(1).locator(".jp-GlueChip-text")).to_contain_text("NameError: name 'totl' is not defined")
+    expect(view).to_have_attribute("data-state", "idle")
+    shoot(page, view, artifacts, "fix-session-view", set_theme)
+    sid = view.get_attribute("data-session-id")
+    session = lab_server.api("GET", f"api/glue/sessions/{sid}", expect=200)
+    assert session["notebook"] == str((lab_server.root_dir / name).resolve())
+    (message,) = [e["data"] for e in lab_server.api("GET", f"api/glue/sessions/{sid}/events")["events"]
+                  if e["kind"] == "user_message"]
+    assert message["text"] == "Fix the error that In[1] raised: NameError: name 'totl' is not defined"
+    assert message["context"][0]["text"] == "total = 41 + 1\nprint(totl)"
+
+    # Take the fixed cell back into the notebook, below its active cell.
+    view.locator(".jp-GlueCodeActions button[data-action='insert-run']").last.click()
+    page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path})", name)
+    expect(nb_cells).to_have_count(2)
+    expect(nb_cells.nth(1).locator(".jp-OutputArea-output")).to_have_text("42")
+    assert page.glue_errors == []
+
+
+def start_writing(lab_server, target: str) -> str:
+    session = lab_server.api("POST", "api/glue/sessions",
+                             {"agent": "demo", "cwd": ".", "title": f"Edit {target}", "prompt": f"write {target}"},
+                             expect=201)
+    return session["id"]
+
+
+def test_open_documents_reload_after_the_agent_writes_them(page: Page, lab_server, open_lab, artifacts,
+                                                          set_theme):
+    name = "sync_story.ipynb"
+    write_notebook(lab_server.root_dir, name, "1 + 1")
+    (lab_server.root_dir / "sales.csv").write_text("region,units\nnorth,3\nsouth,5\n")
+    nb_cells = open_notebook(page, open_lab, name)
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:open', {path: 'sales.csv'})")
+    grid = page.locator("#jp-main-dock-panel .jp-CSVViewer")
+    expect(grid).to_be_visible()
+    page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path})", name)
+
+    sid = start_writing(lab_server, "sales.csv")
+    answer_permission(lab_server, sid)
+    toast = page.locator(".Toastify__toast").filter(has_text="Reloaded sales.csv: the agent changed it (turn 1).")
+    expect(toast).to_be_visible()
+    shoot(page, toast, artifacts, "reloaded-toast", set_theme)
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:open', {path: 'sales.csv'})")
+    page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
+        return w && w.context && w.context.model.toString().includes('Written by the glue demo agent.'); }""")
+
+    sid = start_writing(lab_server, name)
+    answer_permission(lab_server, sid)
+    page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path})", name)
+    expect(nb_cells).to_have_count(2)
+    expect(nb_cells.nth(1)).to_contain_text(DEMO_LINE)
+    expect(page.locator(".jp-NotebookPanel:visible .jp-mod-dirty")).to_have_count(0)
+    expect(page.locator(".jp-Dialog")).to_have_count(0)
+    assert page.glue_errors == []
+
+
+def test_unsaved_edits_are_never_overwritten_nor_met_with_a_dialog(page: Page, lab_server, open_lab, artifacts,
+                                                                  set_theme):
+    (lab_server.root_dir / "notes.py").write_text("x = 1\n")
+    open_lab(page, "lab/tree/notes.py?reset")
+    editor = page.locator("#jp-main-dock-panel .jp-FileEditor .cm-content")
+    expect(editor).to_be_visible()
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("y = 2  # mine\n")
+    dirty = page.locator("#jp-main-dock-panel .lm-TabBar-tab.jp-mod-dirty")
+    expect(dirty).to_have_count(1)
+
+    sid = start_writing(lab_server, "notes.py")
+    answer_permission(lab_server, sid)
+    toast = page.locator(".Toastify__toast").filter(has_text="The agent changed notes.py (turn 1) while you have")
+    expect(toast).to_be_visible()
+    shoot(page, toast, artifacts, "conflict-toast", set_theme)
+    page.keyboard.type("z = 3  # still typing\n")
+    page.keyboard.press("Control+s")  # held: no "File Changed" dialog, the choice is shown again
+    expect(toast).to_be_visible()
+    expect(page.locator(".jp-Dialog")).to_have_count(0)
+    assert (lab_server.root_dir / "notes.py").read_text() == f"x = 1\n{DEMO_LINE}\n"
+
+    toast.get_by_role("button", name="Show changes").click()
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.locator(".jp-GlueSyncDiff")).to_contain_text(f"+ {DEMO_LINE}")
+    shoot(page, dialog.locator(".jp-Dialog-content"), artifacts, "conflict-diff", set_theme)
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_have_count(0)
+
+    toast.get_by_role("button", name="Keep mine").click()
+    expect(dirty).to_have_count(0)
+    assert (lab_server.root_dir / "notes.py").read_text() == "x = 1\ny = 2  # mine\nz = 3  # still typing\n"
+
+    # The other choice: the agent's version replaces the unsaved edits.
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("w = 4  # discarded\n")
+    expect(dirty).to_have_count(1)
+    sid = start_writing(lab_server, "notes.py")
+    answer_permission(lab_server, sid)
+    toast = page.locator(".Toastify__toast").filter(has_text="The agent changed notes.py (turn 1) while you have")
+    toast.get_by_role("button", name="Reload the agent's version").click()
+    expect(dirty).to_have_count(0)
+    expect(editor).to_contain_text(DEMO_LINE)
+    expect(editor).not_to_contain_text("discarded")
+    expect(page.locator(".jp-Dialog")).to_have_count(0)
+    assert page.glue_errors == []
