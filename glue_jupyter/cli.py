@@ -9,7 +9,7 @@ import sys
 
 from .client import GlueClientError, connect
 from .client.permissions import answer
-from .client import listing
+from .client import agent_state, listing
 from .client.render import TextStream, dot, status_line
 from .client.resolve import resolve_id
 from .client.stream import follow_until_settled
@@ -47,7 +47,23 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--agent", "-a", required=True)
     s.add_argument("--cwd", default=".", help="working directory (default: here)")
     s.add_argument("--title")
+    _option_flags(s)
     s.add_argument("prompt", nargs="*", help="first prompt")
+    for name, what in (("mode", "show or change a session's mode"), ("model", "show or change a session's model")):
+        s = cmd(name, what)
+        s.add_argument("id")
+        s.add_argument("value", nargs="?", help=f"the {name} to switch to (default: list them)")
+    s = cmd("config", "show or change any option the agent offers (mode, model, …)")
+    s.add_argument("id")
+    s.add_argument("option", nargs="?", help="an option's id (default: list them all)")
+    s.add_argument("value", nargs="?", help="its new value (true/false for a switch)")
+    s = cmd("adopt", "continue a session the agent began elsewhere (e.g. in a terminal)")
+    s.add_argument("--agent", "-a", required=True)
+    s.add_argument("--cwd", default=".", help="the folder the agent worked in (default: here)")
+    s.add_argument("--title")
+    _option_flags(s)
+    s.add_argument("agent_session", nargs="?", help="the agent's session id (default: list them)")
+    s.add_argument("prompt", nargs="*", help="a message to continue with")
     s = cmd("prompt", "send a prompt to a session")
     s.add_argument("id")
     s.add_argument("text", nargs="+")
@@ -67,6 +83,23 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("title", nargs="+")
     cmd("agents", "list the agents the server can launch")
     return p
+
+
+def _option_flags(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--mode", help="the agent's mode to start in (see: jupyter glue mode ID)")
+    s.add_argument("--model", help="the agent's model")
+    s.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
+                   help="any other option the agent offers (repeatable)")
+
+
+def _config(pairs: list[str]) -> dict | None:
+    config = {}
+    for pair in pairs:
+        option, sep, value = pair.partition("=")
+        if not sep or not option:
+            raise GlueClientError(f"--set takes OPTION=VALUE, not {pair!r}")
+        config[option] = value
+    return config or None
 
 
 def main(argv=None) -> int:
@@ -160,8 +193,46 @@ def _follow(client, sid, out):
 
 def cmd_start(client, args, out):
     cwd = os.path.abspath(args.cwd)  # the user means *their* folder, not the server's root
-    s = client.start(args.agent, cwd, title=args.title, prompt=" ".join(args.prompt) or None)
+    s = client.start(args.agent, cwd, title=args.title, prompt=" ".join(args.prompt) or None,
+                     mode=args.mode, model=args.model, config=_config(args.set))
     out.session(s, "started")
+
+
+def _choose(option_of):
+    """`mode` / `model` / `config`: list the choices, or switch to one."""
+    def run(client, args, out):
+        sid = resolve_id(client, args.id)
+        option = option_of(args)
+        if args.value is None:
+            session = client.get(sid)
+            if out.json:
+                return out.data(session["config"])
+            print(agent_state.choices(session, option))
+            return
+        out.session(client.configure(sid, option, args.value), f"{option} set")
+
+    return run
+
+
+def cmd_adopt(client, args, out):
+    cwd = os.path.abspath(args.cwd)
+    if args.agent_session is None:
+        listed = client.agent_sessions(args.agent, cwd)
+        if out.json:
+            return out.data(listed)
+        if not listed:
+            print(f"{args.agent} has no sessions of its own in {cwd}")
+            return
+        rows = [(entry["agent_session_id"], entry.get("title") or "", entry.get("updated_at") or "",
+                 (entry.get("glue_session_id") or "")[:8]) for entry in listed]
+        _table(rows, ("AGENT SESSION", "TITLE", "UPDATED", "GLUE SESSION"))
+        print(f"adopt one with: {PROG} adopt --agent {args.agent} AGENT_SESSION [message]")
+        return
+    title = args.title or next((entry.get("title") for entry in client.agent_sessions(args.agent, cwd)
+                                if entry["agent_session_id"] == args.agent_session), None)
+    s = client.start(args.agent, cwd, title=title, prompt=" ".join(args.prompt) or None, mode=args.mode,
+                     model=args.model, config=_config(args.set), agent_session_id=args.agent_session)
+    out.session(s, "adopted")
 
 
 def cmd_prompt(client, args, out):
@@ -213,6 +284,8 @@ COMMANDS = {
     "stop": _control("stop", "stopped"),
     "allow": _answer("allow", "allowed"), "deny": _answer("deny", "denied"),
     "resume": cmd_resume, "rename": cmd_rename, "forget": cmd_forget, "agents": cmd_agents,
+    "mode": _choose(lambda args: "mode"), "model": _choose(lambda args: "model"),
+    "config": _choose(lambda args: args.option), "adopt": cmd_adopt,
 }
 
 if __name__ == "__main__":

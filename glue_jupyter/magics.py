@@ -17,23 +17,26 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
 from .client import GlueClientError, NoServerFound, connect
-from .client import listing
+from .client import agent_state, listing
 from .client.render import HTML_COLOURS, SETTLED, TextStream, snapshot_text, status_line
 from .client.resolve import resolve_id
 
 DEFAULT_AGENT_ENV = "GLUE_JUPYTER_AGENT"
 USAGE = """\
-%glue start --agent NAME [--cwd DIR] [--title T] [--wait] [CONTEXT] [PROMPT]
+%glue start --agent NAME [--cwd DIR] [--title T] [--wait] [OPTIONS] [CONTEXT] [PROMPT]
 %glue list | agents | search TEXT
+%glue mode|model [ID] [VALUE] · %glue config [ID] [OPTION [VALUE]]   (no VALUE: the choices)
+%glue adopt --agent NAME [--cwd DIR] [OPTIONS] [AGENT_SESSION [MESSAGE]]   (no AGENT_SESSION: the list)
 %glue show|interrupt|pause|stop|allow|deny [ID]
 %glue resume [ID] [--wait] [FOLLOW-UP]
 %glue rename [ID] TITLE
 %glue fix [ID] [--with A,B] [MORE]      (the last error and its cell, to the agent)
 %%glue [ID] [--agent NAME] [--wait] [CONTEXT]   (cell body = prompt; @name attaches a variable)
+OPTIONS: --mode M · --model M · --set OPTION=VALUE[,OPTION=VALUE]   (what the agent offers)
 CONTEXT: --with A,B (variables) · --cells [3,5-7] (the notebook's cells, or In[3], In[5..7]) · --no-notebook
 Every subcommand explained: %glue?"""
 SUBCOMMANDS = ("start", "list", "search", "agents", "show", "interrupt", "pause", "stop", "allow", "deny",
-               "resume", "rename", "fix")
+               "resume", "rename", "fix", "mode", "model", "config", "adopt")
 
 
 class GlueError(Exception):
@@ -85,6 +88,7 @@ _FLAGS = {"--wait", "--no-notebook"}
 # Options whose value is optional: taken only when the next word looks like one.
 _OPTIONAL_VALUES = {"--cells": re.compile(r"\d+(-\d+)?(,\d+(-\d+)?)*$")}
 CONTEXT_OPTIONS = {"--with": "with", "--cells": "cells", "--no-notebook": "no_notebook"}
+AGENT_OPTIONS = {"--mode": "mode", "--model": "model", "--set": "set"}
 
 
 def parse_options(line: str, allowed: dict[str, str]) -> tuple[dict, str]:
@@ -214,6 +218,14 @@ class GlueMagics(Magics):
           %glue resume [ID] [--wait] [FOLLOW-UP]
               Continue a paused, stopped or failed session, optionally with a message.
           %glue rename [ID] TITLE     Give the session another title (every view shows it).
+          %glue mode [ID] [VALUE]     The agent's modes (the current one marked), or switch
+          %glue model [ID] [VALUE]    ... its models; a change is recorded in the transcript
+          %glue config [ID] [OPTION [VALUE]]   ... any option it offers (true/false switches).
+              A mode that lets the agent act without asking is refused unless the server's
+              permission policy is "allow". A stopped session takes the change on resume.
+          %glue adopt --agent NAME [--cwd DIR] [AGENT_SESSION [MESSAGE]]
+              The agent's own sessions in DIR (e.g. Claude Code sessions begun in a
+              terminal), or continue one of them as a glue session.
           %glue fix [ID] [--with A,B] [MORE]
               Send the last error's traceback and the source of the cell that raised it
               to the session, asking for a fix (MORE: words of your own).
@@ -228,6 +240,10 @@ class GlueMagics(Magics):
               The cell body is a prompt to the current session (or ID). A paused or stopped
               session is resumed with it; with no current session, one is started (agent
               from --agent, else $GLUE_JUPYTER_AGENT, else demo).
+
+        Options of start and adopt (what the agent offers; `%glue mode` lists them):
+
+          --mode plan  --model sonnet  --set thoughts=off,effort=high
 
         Context (shown as chips in the transcript, exactly as sent):
 
@@ -263,7 +279,7 @@ class GlueMagics(Magics):
     def _cmd_start(self, rest):
         opts, prompt = parse_options(
             rest, {"--agent": "agent", "-a": "agent", "--cwd": "cwd", "--title": "title", "--wait": "wait",
-                   **CONTEXT_OPTIONS}
+                   **CONTEXT_OPTIONS, **AGENT_OPTIONS}
         )
         if "agent" not in opts:
             raise _usage("%glue start needs --agent NAME (see %glue agents)")
@@ -272,9 +288,58 @@ class GlueMagics(Magics):
         cwd = os.path.abspath(os.path.expanduser(opts.get("cwd", ".")))
         context = self._context(opts, prompt) if prompt else None
         s = self.client.start(opts["agent"], cwd, title=opts.get("title"), prompt=prompt or None,
-                              context=context, notebook=self._notebook_name())
+                              context=context, notebook=self._notebook_name(), **_agent_options(opts))
         self.current = s["id"]
         return self._after_turn_started(s, opts.get("wait"))
+
+    def _choose(self, option, rest):
+        """%glue mode|model|config: the choices, or a switch to one."""
+        words = rest.split()
+        ref = words[0] if words and self._looks_like_id(words[0]) else None
+        words = words[1:] if ref else words
+        if option is None:  # config: the option is named first
+            option, words = (words[0], words[1:]) if words else (None, [])
+        sid = self._target(ref)
+        if not words:
+            print(agent_state.choices(self.client.get(sid), option))
+            return
+        s = self.client.configure(sid, option, " ".join(words))
+        chosen = agent_state.find(s, option)
+        later = " (applies when it resumes)" if s["state"] in ("stopped", "failed") else ""
+        print(f"glue: {_label(s)} → {chosen['name']}: {agent_state.choice_name(chosen, chosen['value'])}{later}")
+
+    def _cmd_mode(self, rest):
+        self._choose("mode", rest)
+
+    def _cmd_model(self, rest):
+        self._choose("model", rest)
+
+    def _cmd_config(self, rest):
+        self._choose(None, rest)
+
+    def _cmd_adopt(self, rest):
+        opts, rest = parse_options(rest, {"--agent": "agent", "-a": "agent", "--cwd": "cwd", "--title": "title",
+                                          "--wait": "wait", **AGENT_OPTIONS})
+        if "agent" not in opts:
+            raise _usage("%glue adopt needs --agent NAME")
+        cwd = os.path.abspath(os.path.expanduser(opts.get("cwd", ".")))
+        agent_session, _, message = rest.partition(" ")
+        listed = self.client.agent_sessions(opts["agent"], cwd)
+        if not agent_session:
+            if not listed:
+                print(f"{opts['agent']} has no sessions of its own in {cwd}")
+                return
+            rows = [(e["agent_session_id"], e.get("title") or "", e.get("updated_at") or "",
+                     (e.get("glue_session_id") or "")[:8]) for e in listed]
+            self._table(rows, ("agent session", "title", "updated", "glue session"))
+            return
+        title = opts.get("title") or next((e.get("title") for e in listed if e["agent_session_id"] == agent_session),
+                                          None)
+        s = self.client.start(opts["agent"], cwd, title=title, prompt=message.strip() or None,
+                              notebook=self._notebook_name(), agent_session_id=agent_session,
+                              **_agent_options(opts))
+        self.current = s["id"]
+        return self._after_turn_started(s, opts.get("wait"), verb="adopted")
 
     def _cmd_list(self, rest):
         if rest:
@@ -538,6 +603,17 @@ class GlueMagics(Magics):
 def _unknown_subcommand(cmd: str) -> str:
     close = difflib.get_close_matches(cmd, SUBCOMMANDS, n=1, cutoff=0.6)
     return f"unknown subcommand {cmd!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+
+
+def _agent_options(opts: dict) -> dict:
+    """--mode, --model, --set a=b,c=d as client.start's keywords."""
+    config = {}
+    for pair in filter(None, (opts.get("set") or "").split(",")):
+        option, sep, value = pair.partition("=")
+        if not sep or not option.strip():
+            raise _usage(f"--set takes OPTION=VALUE, not {pair!r}")
+        config[option.strip()] = value.strip()
+    return {"mode": opts.get("mode"), "model": opts.get("model"), "config": config or None}
 
 
 def _label(s: dict) -> str:

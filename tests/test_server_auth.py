@@ -43,6 +43,7 @@ def routes(sid: str) -> list[tuple[str, str, dict | None]]:
         ("POST", f"{s}/pause", {}), ("POST", f"{s}/stop", {}), ("POST", f"{s}/resume", {}),
         ("POST", f"{s}/permissions/r1", {"option_id": "o"}),
         ("PATCH", s, {"title": "renamed"}), ("POST", f"{s}/seen", {}),
+        ("POST", f"{s}/config", {"option": "mode", "value": "plan"}), ("GET", "agents/nobody/sessions", None),
     ]
 
 

@@ -72,9 +72,17 @@ class EmbeddedClient(EventWaits):
         return self._sync(self.manager.list_sessions, state=state, agent=agent, q=q, sort=sort or "activity",
                           notebook=notebook)
 
-    def start(self, agent, cwd, title=None, prompt=None, context=None, notebook=None):
-        return self._call(self.manager.start_session(agent=agent, cwd=cwd, title=title, prompt=prompt,
-                                                     context=context, notebook=notebook))
+    def start(self, agent, cwd, title=None, prompt=None, context=None, notebook=None, mode=None, model=None,
+              config=None, agent_session_id=None):
+        return self._call(self.manager.start_session(
+            agent=agent, cwd=cwd, title=title, prompt=prompt, context=context, notebook=notebook, mode=mode,
+            model=model, config=config, agent_session_id=agent_session_id))
+
+    def configure(self, session_id, option, value):
+        return self._call(self.manager.configure(session_id, option, value))
+
+    def agent_sessions(self, agent, cwd=None):
+        return self._call(self.manager.agent_sessions(agent, cwd))
 
     def get(self, session_id):
         return self._sync(self.manager.get, session_id)

@@ -80,17 +80,23 @@ class GlueClient(EventWaits):
         query = {"state": state, "agent": agent, "q": q, "sort": sort, "notebook": notebook}
         return self._request("GET", "api/glue/sessions", query=query)["sessions"]
 
-    def start(self, agent, cwd, title=None, prompt=None, context=None, notebook=None) -> dict:
+    def start(self, agent, cwd, title=None, prompt=None, context=None, notebook=None, mode=None, model=None,
+              config=None, agent_session_id=None) -> dict:
+        """Start a session (`agent_session_id`: adopt that one of the agent's own sessions)."""
         body = {"agent": agent, "cwd": cwd}
-        if notebook:
-            body["notebook"] = notebook
-        if title:
-            body["title"] = title
-        if prompt:
-            body["prompt"] = prompt
-        if context:
-            body["context"] = context
+        optional = {"notebook": notebook, "title": title, "prompt": prompt, "context": context, "mode": mode,
+                    "model": model, "config": config, "agent_session_id": agent_session_id}
+        body.update({key: value for key, value in optional.items() if value})
         return self._request("POST", "api/glue/sessions", body, timeout=CONTROL_TIMEOUT)
+
+    def configure(self, session_id, option, value) -> dict:
+        """Set the session's mode, model or another option (value: str, or bool)."""
+        return self._control(session_id, "config", {"option": option, "value": value})
+
+    def agent_sessions(self, agent, cwd=None) -> list[dict]:
+        """The agent's own sessions for a folder, to adopt one with start(agent_session_id=…)."""
+        path = "api/glue/agents/" + urllib.parse.quote(agent, safe="") + "/sessions"
+        return self._request("GET", path, query={"cwd": cwd}, timeout=CONTROL_TIMEOUT)["sessions"]
 
     def get(self, session_id) -> dict:
         return self._request("GET", self._session_path(session_id))

@@ -6,10 +6,12 @@ from __future__ import annotations
 import math
 import time
 
+from . import agent_state
+
 WORKING = frozenset({"starting", "running", "interrupting", "stopping"})
 # What the panel's "Needs you" group says, in a word (session JSON `needs_you`).
 NEEDS_YOU_WORDS = {"permission": "permission", "failed": "failed", "turn_done": "finished"}
-HEADERS = ("state", "needs you", "id", "title", "agent", "folder", "activity")
+HEADERS = ("state", "needs you", "id", "title", "agent", "mode · model", "context · cost", "folder", "activity")
 
 
 def ago(ts: float | None, now: float | None = None) -> str:
@@ -52,7 +54,7 @@ def triage(sessions: list[dict]) -> list[dict]:
 def rows(sessions: list[dict], now: float | None = None) -> list[tuple[str, ...]]:
     """One row per session, in HEADERS order, triaged."""
     return [
-        (s["state"], needs_you(s), s["id"][:8], s.get("title") or "", s["agent"], s["cwd"],
-         ago(s.get("updated_at"), now))
+        (s["state"], needs_you(s), s["id"][:8], s.get("title") or "", s["agent"], agent_state.setup(s),
+         agent_state.gauge(s), s["cwd"], ago(s.get("updated_at"), now))
         for s in triage(sessions)
     ]

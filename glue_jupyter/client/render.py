@@ -9,6 +9,8 @@ from __future__ import annotations
 import html
 import time
 
+from . import agent_state
+
 STATE_COLOURS = {  # ANSI colour per state; the widget's dot uses the same families
     "starting": "33", "idle": "32", "running": "36", "interrupting": "33",
     "paused": "35", "stopping": "33", "stopped": "90", "failed": "31",
@@ -44,6 +46,7 @@ def status_line(s: dict) -> str:
         bits.append(f"{s['pending_permissions']} permission request(s) waiting")
     if s.get("error"):
         bits.append(f"error: {s['error']}")
+    bits += [part for part in (agent_state.setup(s), agent_state.gauge(s)) if part]
     return " · ".join(bits)
 
 
@@ -103,7 +106,9 @@ class TextStream:
             return self._line("  stderr: " + "\n  stderr: ".join(d.get("lines", [])))
         if kind == "notice":
             return self._line(f"  [{d.get('level', 'info')}] {d.get('text', '')}")
-        return ""  # turn_start, process_start, session_info: nothing a reader needs
+        if kind == "config_change":
+            return self._line(f"  -- {agent_state.change_line(d)}")
+        return ""  # turn_start, process_start, session_info, usage, commands: nothing a reader needs
 
 
 def attached(data: dict) -> str:
@@ -148,7 +153,7 @@ class Transcript:
         elif kind == "permission_answer":
             if d.get("request_id") in self._perms:
                 self._perms[d["request_id"]]["answer"] = d
-        elif kind in ("user_message", "turn_end", "resume", "notice", "process_exit", "stderr"):
+        elif kind in ("user_message", "turn_end", "resume", "notice", "process_exit", "stderr", "config_change"):
             self.blocks.append({"kind": kind, **d})
 
 
@@ -219,6 +224,8 @@ def snapshot_html(session: dict, events: list[dict], omitted: int = 0) -> str:
             out.append(f'<div style="color:#57606a">resumed ({e(str(b.get("via")))}): {e(b.get("detail", ""))}</div>')
         elif k == "notice":
             out.append(f'<div style="color:#9a6700">{e(b.get("text", ""))}</div>')
+        elif k == "config_change":
+            out.append(f'<div style="color:#57606a">{e(agent_state.change_line(b))}</div>')
         elif k == "process_exit":
             out.append(f'<div style="color:#57606a">agent process exited (code {e(str(b.get("code")))})</div>')
     out.append("</div>")

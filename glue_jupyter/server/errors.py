@@ -34,7 +34,7 @@ STATUS = (
     (NoFreeSlot, 409),
     (AgentNotInstalled, 409),
     (ModeRefused, 409),
-    (AgentFailed, 502),
+    (AgentFailed, 409),  # the agent could not do it (refused a value, an unknown session to adopt)
 )
 
 

@@ -106,6 +106,19 @@ class AgentsHandler(GlueHandler):
         self.write_json({"agents": self.manager.agents()})
 
 
+class AgentSessionsHandler(GlueHandler):
+    """The agent's own sessions for a folder, to adopt one (starts the agent briefly)."""
+
+    query_params = ("cwd",)
+
+    @web.authenticated
+    @authorized
+    async def get(self, agent: str) -> None:
+        with glue_errors():
+            sessions = await self.manager.agent_sessions(agent, self.query("cwd"))
+        self.write_json({"sessions": sessions})
+
+
 class SessionsHandler(GlueHandler):
     query_params = ("state", "agent", "q", "sort", "notebook")
 
@@ -174,6 +187,17 @@ class ControlHandler(GlueHandler):
         self.write_json(session)
 
 
+class ConfigHandler(GlueHandler):
+    """Change the session's mode, model or another option the agent offers."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, session_id: str) -> None:
+        data = self.body("configure")
+        with glue_errors():
+            self.write_json(await self.manager.configure(session_id, data["option"], data["value"]))
+
+
 class PermissionHandler(GlueHandler):
     @web.authenticated
     @authorized
@@ -214,11 +238,13 @@ SESSION = r"/api/glue/sessions/(?P<session_id>[^/]+)"
 routes = [
     (r"/api/glue/info", InfoHandler),
     (r"/api/glue/agents", AgentsHandler),
+    (r"/api/glue/agents/(?P<agent>[^/]+)/sessions", AgentSessionsHandler),
     (r"/api/glue/openapi.yaml", OpenAPIHandler),
     (r"/api/glue/sessions", SessionsHandler),
     (SESSION, SessionHandler),
     (SESSION + r"/(?P<control>prompt|interrupt|pause|stop|resume)", ControlHandler),
     (SESSION + r"/seen", SeenHandler),
+    (SESSION + r"/config", ConfigHandler),
     (SESSION + r"/permissions/(?P<request_id>[^/]+)", PermissionHandler),
     (SESSION + r"/events", EventsHandler),
 ]
