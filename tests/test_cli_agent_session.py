@@ -11,8 +11,8 @@ from test_cli import glue, glue_json
 from glue_jupyter.agents.demo.agent import HistoryStore, Session as DemoSession
 
 
-async def test_mode_and_model_from_the_command_line(glue_env, glue_client, tmp_path):
-    s = await glue_json("start", "--agent", "demo", "--cwd", str(tmp_path), "--mode", "plan",
+async def test_mode_and_model_from_the_command_line(glue_env, glue_client, jp_root_dir):
+    s = await glue_json("start", "--agent", "demo", "--cwd", str(jp_root_dir), "--mode", "plan",
                         "--model", "Demo Thorough", "--set", "thoughts=off", "quick")
     sid = s["id"]
     assert (s["mode"], s["model"]) == ("plan", "demo-thorough")
@@ -44,8 +44,8 @@ async def test_mode_and_model_from_the_command_line(glue_env, glue_client, tmp_p
     assert code == 1 and "--set takes OPTION=VALUE" in err
 
 
-async def test_adopt_from_the_command_line(glue_env, glue_client, glue_config, tmp_path):
-    work = tmp_path / "work"
+async def test_adopt_from_the_command_line(glue_env, glue_client, glue_config, jp_root_dir):
+    work = jp_root_dir / "work"
     work.mkdir()
     HistoryStore(str(Path(glue_config["data_dir"]) / "demo-agent")).save(DemoSession(
         id="from-terminal", cwd=str(work.resolve()), history=[{"role": "user", "text": "quick: the plan"}]))

@@ -11,14 +11,14 @@ from test_magics import Notebook, memory, nb  # noqa: F401 - fixtures
 from glue_jupyter.agents.demo.agent import HistoryStore, Session as DemoSession
 
 
-async def test_options_from_a_notebook(nb, glue_client, tmp_path):
-    r = await nb.run(f"%glue start --agent demo --cwd {tmp_path} --mode plan --set thoughts=off,model=demo-thorough "
+async def test_options_from_a_notebook(nb, glue_client, jp_root_dir):
+    r = await nb.run(f"%glue start --agent demo --cwd {jp_root_dir} --mode plan --set thoughts=off,model=demo-thorough "
                      "--wait write notes.txt")
     assert r.ok, r.text
     sid = nb.magics.current
     s = await call(glue_client.get, sid)
     assert (s["mode"], s["model"]) == ("plan", "demo-thorough")
-    assert not (tmp_path / "notes.txt").exists()
+    assert not (jp_root_dir / "notes.txt").exists()
 
     r = await nb.run("%glue mode")
     assert r.ok and " * plan (Plan)" in r.stdout and "[refused by the permission policy]" in r.stdout
@@ -45,17 +45,17 @@ async def test_options_from_a_notebook(nb, glue_client, tmp_path):
     assert (await call(glue_client.get, sid))["mode"] == "plan"
 
 
-async def test_adopt_from_a_notebook(nb, glue_client, glue_config, tmp_path):
+async def test_adopt_from_a_notebook(nb, glue_client, glue_config, jp_root_dir):
     HistoryStore(str(Path(glue_config["data_dir"]) / "demo-agent")).save(DemoSession(
-        id="begun-in-a-terminal", cwd=str(tmp_path.resolve()), history=[{"role": "user", "text": "quick: hello"}]))
-    r = await nb.run(f"%glue adopt --agent demo --cwd {tmp_path}")
+        id="begun-in-a-terminal", cwd=str(jp_root_dir.resolve()), history=[{"role": "user", "text": "quick: hello"}]))
+    r = await nb.run(f"%glue adopt --agent demo --cwd {jp_root_dir}")
     assert r.ok and "begun-in-a-terminal" in r.text and "quick: hello" in r.text, r.text
-    r = await nb.run(f"%glue adopt --agent demo --cwd {tmp_path} --mode plan begun-in-a-terminal recall")
+    r = await nb.run(f"%glue adopt --agent demo --cwd {jp_root_dir} --mode plan begun-in-a-terminal recall")
     assert r.ok and "glue: adopted" in r.stdout, r.text
     s = await call(glue_client.wait, nb.magics.current, "idle", timeout=30)
     assert (s["agent_session_id"], s["mode"], s["title"]) == ("begun-in-a-terminal", "plan", "quick: hello")
-    (tmp_path / "empty").mkdir()
-    r = await nb.run(f"%glue adopt --agent demo --cwd {tmp_path / 'empty'}")
+    (jp_root_dir / "empty").mkdir()
+    r = await nb.run(f"%glue adopt --agent demo --cwd {jp_root_dir / 'empty'}")
     assert r.ok and "demo has no sessions of its own in" in r.text
     r = await nb.run("%glue adopt begun-in-a-terminal")
     assert not r.ok and "needs --agent" in r.text

@@ -37,7 +37,7 @@ async def test_a_refused_start_leaves_no_session(glue_api):
     status, reply = await glue_api.request("POST", "sessions", body={"agent": "demo", "mode": "auto"})
     assert status == 409 and reply["message"].startswith("Mode 'auto' lets demo write files")
     status, reply = await glue_api.request("POST", "sessions", body={"agent": "demo", "config": {"mode": 3}})
-    assert status == 400 and "config['mode'] must be a string or a boolean" in reply["message"]
+    assert status == 400 and reply["message"] == "Field config.mode must be a string or true or false."
     assert (await glue_api.ok("GET", "sessions"))["sessions"] == []
 
 

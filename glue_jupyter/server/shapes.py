@@ -76,7 +76,13 @@ class RequestShapes:
             if branch is not None:
                 return self.message(branch)
             kinds = [t for option in expected for t in option.get("properties", {}).get("type", {}).get("enum", [])]
-            shape = f"an object whose type is {' or '.join(kinds)}" if kinds else "one of the documented shapes"
+            plain = [option["type"] for option in expected if set(option) == {"type"}]  # e.g. a string or a boolean
+            if kinds:
+                shape = f"an object whose type is {' or '.join(kinds)}"
+            elif len(plain) == len(expected):
+                shape = " or ".join(TYPE_NAMES.get(t, t) for t in plain)
+            else:
+                shape = "one of the documented shapes"
             return f"Field {where} must be {shape}."
         if kind == "type":
             if not where:
