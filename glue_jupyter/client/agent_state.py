@@ -4,7 +4,8 @@ same things (src/transcript/session-config.ts)."""
 
 from __future__ import annotations
 
-WHO = {"user": "you", "agent": "the agent", "resume": "glue, after the resume"}
+WHO = {"user": "you", "agent": "the agent", "resume": "glue, after the resume",
+       "policy": "glue, for the permission policy"}
 
 
 def tokens(count: int | None) -> str:
