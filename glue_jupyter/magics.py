@@ -31,12 +31,13 @@ USAGE = """\
 %glue resume [ID] [--wait] [FOLLOW-UP]
 %glue rename [ID] TITLE
 %glue fix [ID] [--with A,B] [MORE]      (the last error and its cell, to the agent)
+%glue insert [ID] [N]                    (the reply's last code block, or the Nth, into a new cell)
 %%glue [ID] [--agent NAME] [--wait] [CONTEXT]   (cell body = prompt; @name attaches a variable)
 OPTIONS: --mode M · --model M · --set OPTION=VALUE[,OPTION=VALUE]   (what the agent offers)
 CONTEXT: --with A,B (variables) · --cells [3,5-7] (the notebook's cells, or In[3], In[5..7]) · --no-notebook
 Every subcommand explained: %glue?"""
 SUBCOMMANDS = ("start", "list", "search", "agents", "show", "interrupt", "pause", "stop", "allow", "deny",
-               "resume", "rename", "fix", "mode", "model", "config", "adopt")
+               "resume", "rename", "fix", "insert", "mode", "model", "config", "adopt")
 
 
 class GlueError(Exception):
@@ -229,6 +230,9 @@ class GlueMagics(Magics):
           %glue fix [ID] [--with A,B] [MORE]
               Send the last error's traceback and the source of the cell that raised it
               to the session, asking for a fix (MORE: words of your own).
+          %glue insert [ID] [N]       Put the last code block of the agent's last reply (or
+                                      its Nth) into a new cell below (JupyterLab's session
+                                      views and the widget also have "Insert below").
 
         `%glue list` puts the sessions that need you first (a permission request waiting, a
         failure, a finished turn you have not seen yet), then those working, then the rest,
@@ -431,6 +435,24 @@ class GlueMagics(Magics):
         text = f"Fix the error that {where} raised: {error.summary}" + (f"\n\n{more}" if more else "")
         context = error.context() + self._context(opts, more)
         return self._send(ref, text, context, opts)
+
+    def _cmd_insert(self, rest):
+        from .kernel_context.replies import code_blocks, last_reply
+
+        parts = rest.split()
+        number = parts.pop() if parts and parts[-1].isdigit() and len(parts[-1]) < 4 else None
+        if len(parts) > 1:
+            raise _usage("%glue insert takes at most an ID and a block number")
+        sid = self._target(parts[0] if parts else None)
+        blocks = code_blocks(last_reply(self.client.events(sid)))
+        if not blocks:
+            raise GlueError("the agent's last reply has no code block")
+        index = int(number) if number else len(blocks)
+        if not 1 <= index <= len(blocks):
+            raise GlueError(f"the agent's last reply has {len(blocks)} code block(s), not a block {index}")
+        code = blocks[index - 1][1]
+        self.shell.set_next_input(code, replace=False)
+        print(f"glue: code block {index} of {len(blocks)} is in a new cell below:\n{code}")
 
     def _cell(self, line, body):
         tokens = line.split()

@@ -105,6 +105,17 @@ async def test_fix_sends_the_traceback_and_the_cell_and_gets_the_cell_back_fixed
     assert 'did you mean `region`?' in reply
     assert 'totals = sales.groupby("region")["units"].sum()' in reply
 
+    # ... and the fixed cell back into the notebook, as a new cell below (set_next_input).
+    r = await nb.run("%glue insert")
+    assert r.ok and "glue: code block 1 of 1 is in a new cell below" in r.stdout, r.text
+    assert nb.shell.rl_next_input == failing.replace("regoin", "region")
+    r = await nb.run("%glue insert 2")
+    assert not r.ok and "has 1 code block(s), not a block 2" in r.text
+    await nb.run("%%glue\nquick")
+    await reply_of(glue_client, sid, 2)
+    r = await nb.run("%glue insert")
+    assert not r.ok and "the agent's last reply has no code block" in r.text
+
 
 async def test_cells_from_the_saved_notebook_or_from_the_kernel_history(nb, glue_client):
     await call(nb.shell.run_cell, "x = 1", store_history=True)  # as a kernel runs cells
