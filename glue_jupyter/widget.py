@@ -60,7 +60,9 @@ class GlueWidget(anywidget.AnyWidget):
 
     session_id = traitlets.Unicode("").tag(sync=True)
     # Empty: the page's own server, with the page's own authentication (what a browser can
-    # use: the kernel may know the same server as 127.0.0.1, the page as a proxy URL).
+    # use: the kernel may know the same server as 127.0.0.1, the page as a proxy URL). Another
+    # server's URL gets none of the page's credentials: the front end asks the user for that
+    # server's token and keeps it in the tab's memory (never in this trait, nor the notebook).
     server_url = traitlets.Unicode("").tag(sync=True)
 
     def __init__(self, session_id: str, client=None, **kwargs):

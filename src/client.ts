@@ -162,9 +162,19 @@ export class GlueAPI {
     return this.call(`api/glue/sessions/${id}/events${query({ after_seq: afterSeq, limit })}`);
   }
 
-  /** Follow one session's events from `afterSeq`, reconnecting from the last seen seq. */
+  /** Follow one session's events from `afterSeq`, reconnecting from the last seen seq, until the
+   * session no longer exists (status `gone`). */
   sessionStream(id: string, afterSeq: number, handlers: ISessionStreamHandlers): ReconnectingStream {
     let lastSeq = afterSeq;
+    // A browser hides why a WebSocket handshake failed: ask the REST route whether it is a 404.
+    const isGone = async () => {
+      try {
+        await this.getSession(id);
+        return false;
+      } catch (err) {
+        return err instanceof GlueRequestError && err.status === 404;
+      }
+    };
     return new ReconnectingStream(
       () => this.transport.websocket(`api/glue/sessions/${id}/stream${query({ after_seq: lastSeq })}`),
       msg => {
@@ -178,7 +188,8 @@ export class GlueAPI {
           handlers.live?.(msg.last_seq);
         }
       },
-      handlers.status
+      handlers.status,
+      { isGone }
     );
   }
 
@@ -200,7 +211,18 @@ export class GlueAPI {
   }
 }
 
-export type StreamStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
+/** `gone`: the server says the thing streamed no longer exists; the stream has stopped. */
+export type StreamStatus = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'gone';
+
+/** Close code of a session stream whose session was forgotten (the server's GONE). */
+export const CLOSE_GONE = 4004;
+
+export interface IReconnectOptions {
+  /** Longest wait between attempts, in ms. */
+  maxDelay?: number;
+  /** Asked after a connection failed before it opened: true ends the stream as `gone`. */
+  isGone?: () => Promise<boolean>;
+}
 
 export interface ISessionStreamHandlers {
   events(events: IEvent[]): void;
@@ -217,21 +239,24 @@ export interface ISessionsStreamHandlers {
 
 /**
  * A WebSocket that reconnects with exponential backoff (0.5 s doubling to 30 s, with
- * jitter) until closed. The factory is called on every attempt so it can resume from
- * the last sequence number it saw.
+ * jitter) until closed, or until what it streams is gone (closed with 4004, or a failed
+ * handshake that `isGone` confirms). The factory is called on every attempt so it can
+ * resume from the last sequence number it saw.
  */
 export class ReconnectingStream {
   private ws: WebSocket | null = null;
   private closed = false;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly maxDelay: number;
 
   constructor(
     private readonly factory: () => WebSocket,
     private readonly onMessage: (msg: any) => void,
     private readonly onStatus?: (status: StreamStatus) => void,
-    private readonly maxDelay = 30000
+    private readonly options: IReconnectOptions = {}
   ) {
+    this.maxDelay = options.maxDelay ?? 30000;
     this.connect();
   }
 
@@ -254,6 +279,13 @@ export class ReconnectingStream {
   }
 
   close(): void {
+    this.stop('closed');
+  }
+
+  private stop(status: 'closed' | 'gone'): void {
+    if (this.closed) {
+      return;
+    }
     this.closed = true;
     if (this.timer) {
       clearTimeout(this.timer);
@@ -267,7 +299,7 @@ export class ReconnectingStream {
       ws.onerror = null;
       ws.close();
     }
-    this.onStatus?.('closed');
+    this.onStatus?.(status);
   }
 
   private connect(): void {
@@ -283,7 +315,9 @@ export class ReconnectingStream {
       return;
     }
     this.ws = ws;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.attempt = 0;
       this.onStatus?.('open');
     };
@@ -299,11 +333,21 @@ export class ReconnectingStream {
     ws.onerror = () => {
       /* onclose follows */
     };
-    ws.onclose = () => {
+    ws.onclose = ev => {
       if (this.ws === ws) {
         this.ws = null;
       }
-      this.schedule();
+      if (ev.code === CLOSE_GONE) {
+        this.stop('gone');
+      } else if (!opened && this.options.isGone) {
+        this.onStatus?.('reconnecting');
+        void this.options.isGone().then(
+          gone => (gone ? this.stop('gone') : this.schedule()),
+          () => this.schedule()
+        );
+      } else {
+        this.schedule();
+      }
     };
   }
 

@@ -6,8 +6,10 @@ message, tool call updates merge into their call, a permission request carries i
 
 from __future__ import annotations
 
+import functools
 import html
 import time
+import urllib.parse
 
 from . import agent_state
 
@@ -158,11 +160,43 @@ class Transcript:
 
 
 def _md(text: str) -> str:
+    markdown = _snapshot_markdown()
+    if markdown is None:
+        return f'<div style="white-space:pre-wrap">{html.escape(text)}</div>'
+    return markdown(text)
+
+
+@functools.lru_cache(maxsize=1)
+def _snapshot_markdown():
+    """Markdown for snapshots: raw HTML escaped, and no image fetched by itself (see image_placeholder)."""
     try:
         import mistune  # comes with nbconvert, i.e. with jupyter_server
     except ImportError:
-        return f'<div style="white-space:pre-wrap">{html.escape(text)}</div>'
-    return mistune.create_markdown(escape=True)(text)
+        return None
+
+    class NoRemoteImages(mistune.HTMLRenderer):
+        def image(self, text: str, url: str, title: str | None = None) -> str:
+            if url.startswith("data:image/"):
+                return super().image(text, url, title)
+            # safe_url drops harmful schemes and HTML-escapes; the placeholder escapes itself.
+            return image_placeholder(html.unescape(self.safe_url(url)),
+                                     html.unescape(mistune.util.striptags(text)))
+
+    return mistune.create_markdown(escape=True, renderer=NoRemoteImages(escape=True))
+
+
+def image_placeholder(url: str, alt: str) -> str:
+    """An image the snapshot does not load: a notebook shared with it would otherwise fetch the
+    URL for every reader (an agent can put data in one). Its host, its alt text, and a link."""
+    e = html.escape
+    host = urllib.parse.urlsplit(url).netloc or url
+    alt_part = f' <span style="color:#57606a">· {e(alt)}</span>' if alt else ""
+    return (
+        '<span class="glue-remote-image" style="display:inline-block;border:1px dashed #8c959f;'
+        'border-radius:4px;padding:1px 6px;margin:1px 0">'
+        f'Image from <b>{e(host)}</b>{alt_part} · '
+        f'<a href="{e(url)}" target="_blank" rel="noopener noreferrer nofollow" title="{e(url)}">open</a></span>'
+    )
 
 
 def snapshot_html(session: dict, events: list[dict], omitted: int = 0) -> str:

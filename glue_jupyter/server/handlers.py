@@ -74,6 +74,9 @@ class GlueHandler(ScrubbedLogs, APIHandler):
         error = kwargs.get("exc_info", (None, None, None))[1]
         message = message_of(error, status_code, self._reason)
         self.set_header("Content-Type", "application/json")
+        # send_error cleared the CORS headers prepare() set: an origin the server allows (a
+        # widget on another server's page) then reads our words instead of a blind network error.
+        self.set_cors_headers()
         self.finish(json.dumps({"message": message}))
 
     def write_json(self, obj: Any, status: int = 200) -> None:

@@ -365,10 +365,19 @@ export class SessionView {
   }
 
   private renderConn(): void {
-    const text =
-      this.streamStatus === 'reconnecting' ? 'reconnecting…' : this.streamStatus === 'connecting' ? 'connecting…' : '';
+    const texts: Partial<Record<StreamStatus, string>> = {
+      reconnecting: 'reconnecting…',
+      connecting: 'connecting…',
+      gone: 'This session no longer exists on the server (it was forgotten): nothing more will arrive.'
+    };
+    const text = texts[this.streamStatus] ?? '';
+    this.node.dataset.stream = this.streamStatus;
     this.connEl.textContent = text;
     this.connEl.style.display = text ? '' : 'none';
+    this.connEl.classList.toggle('jp-mod-gone', this.streamStatus === 'gone');
+    if (this.streamStatus === 'gone') {
+      this.updateControls();
+    }
   }
 
   private updateTime(): void {
@@ -396,17 +405,23 @@ export class SessionView {
   }
 
   private updateControls(): void {
-    const state = this.state;
+    const gone = this.streamStatus === 'gone';
+    const state = gone ? undefined : this.state;
     for (const [control, b] of this.buttons) {
-      b.disabled = !!this.busy || !canControl(state, control);
+      b.disabled = gone || !!this.busy || !canControl(state, control);
       b.classList.toggle('jp-mod-busy', this.busy === control);
     }
     const action = sendAction(state);
     this.sendBtn.textContent = action === 'resume' ? 'Resume & send' : 'Send';
-    this.sendBtn.disabled = !!this.busy || !action || !this.input.value.trim();
+    this.sendBtn.disabled = gone || !!this.busy || !action || !this.input.value.trim();
+    this.input.disabled = gone;
     let hint: string;
     let placeholder: string;
-    switch (state) {
+    switch (gone ? 'gone' : state) {
+      case 'gone':
+        hint = 'Forgotten on the server: what is shown above is all there is.';
+        placeholder = '';
+        break;
       case undefined:
         hint = '';
         placeholder = 'Loading…';

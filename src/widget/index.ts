@@ -4,13 +4,16 @@
  *
  * It talks to the Jupyter server's HTTP/WebSocket routes directly with the page's own
  * authentication, so it keeps streaming and its buttons keep working while the kernel is
- * busy, dead or restarting. Traits read: `session_id`, `server_url` (empty = same origin).
+ * busy, dead or restarting. Traits read: `session_id`, `server_url` (empty = the page's own
+ * server). A `server_url` naming another server gets none of the page's credentials: the
+ * widget asks the user for that server's token first (other-server.ts).
  */
 import { GlueAPI } from '../client';
 import { canInsert, requestInsert } from '../notebook/bridge';
 import { attachCodeActions } from '../notebook/code-actions';
 import { SessionView } from '../transcript/session-view';
-import { PageTransport } from './transport';
+import { otherServerPanel, tokenFor } from './other-server';
+import { PageTransport, resolveServerUrl } from './transport';
 
 declare const __GLUE_CSS__: string;
 
@@ -52,8 +55,18 @@ function render({ model, el }: { model: IAnyModel; el: HTMLElement }): () => voi
       el.appendChild(p);
       return;
     }
-    const api = new GlueAPI(new PageTransport(String(model.get('server_url') || '')));
-    view = new SessionView({ api, sessionId: id, compact: true, isolateKeys: true });
+    const serverUrl = String(model.get('server_url') || '');
+    const transport = new PageTransport(serverUrl, tokenFor(resolveServerUrl(serverUrl)));
+    if (!transport.hasCredentials) {
+      el.appendChild(otherServerPanel(transport.baseUrl, id, show));
+      return;
+    }
+    show(transport);
+  };
+  const show = (transport: PageTransport) => {
+    el.textContent = '';
+    const id = String(model.get('session_id') || '');
+    view = new SessionView({ api: new GlueAPI(transport), sessionId: id, compact: true, isolateKeys: true });
     el.appendChild(view.node);
     // Code from replies goes below this widget's cell, through the page (not the kernel).
     detachActions = attachCodeActions(view.node, {

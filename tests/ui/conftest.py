@@ -177,8 +177,10 @@ def write_server_config(path: Path, root: Path, data: Path, db: Path, extra: str
     )
 
 
-def start_lab(tmp: Path, *, extra_config: str = "", prepare: Callable[[Path], None] | None = None) -> LabServer:
-    """Start `jupyter lab` and wait for its HTTP readiness. `prepare(db_path)` runs first."""
+def start_lab(tmp: Path, *, extra_config: str = "", prepare: Callable[[Path], None] | None = None,
+              app: str = "jupyterlab") -> LabServer:
+    """Start `jupyter lab` (or another server app, e.g. "jupyter_server") and wait for its HTTP
+    readiness. `prepare(db_path)` runs first."""
     root = tmp / "root"
     data = tmp / "data"
     conf = tmp / "config"
@@ -207,7 +209,7 @@ def start_lab(tmp: Path, *, extra_config: str = "", prepare: Callable[[Path], No
     }
     log_path = tmp / "jupyter-lab.log"
     argv = [
-        sys.executable, "-m", "jupyterlab",
+        sys.executable, "-m", app,
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",

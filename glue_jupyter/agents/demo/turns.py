@@ -380,6 +380,28 @@ async def snippet(turn: Turn, text: str) -> str:
     return "end_turn"
 
 
+# A 16x16 blue square: an image that needs no network.
+BLUE_SQUARE = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAFklEQVR42mOQLLtEEmIY"
+               "1TCqYfhqAADxpWEQVaTKZwAAAABJRU5ErkJggg==")
+
+
+async def picture(turn: Turn, text: str) -> str:
+    """Markdown with images, as a prompt-injected agent might write: a remote one (the URL the
+    prompt names, else an example host's) and one inline."""
+    named = re.search(r"https?://\S+", text)
+    remote = named.group(0) if named else "https://images.example.com/chart.png?q=demo"
+    await turn.stream(f"Here is the chart you asked for:\n\n![sales chart]({remote})\n\n"
+                      f"And a square drawn inline: ![blue square]({BLUE_SQUARE})\n", chunks=3)
+    return "end_turn"
+
+
+async def verbatim(turn: Turn, text: str) -> str:
+    """Reply with whatever follows the keyword, as it is: what an agent whose prompt was
+    injected might write (raw HTML, image URLs, …), for testing how surfaces render it."""
+    await turn.stream(re.split(r"\bverbatim\b", text, maxsplit=1, flags=re.IGNORECASE)[1].strip(), chunks=2)
+    return "end_turn"
+
+
 async def recall(turn: Turn, text: str) -> str:
     earlier = turn.earlier_user_messages
     if not earlier:
@@ -540,9 +562,9 @@ async def switch(turn: Turn, text: str) -> str:
 
 # First match wins, in this order (case-insensitive, whole words).
 KEYWORD_SCRIPTS: list[tuple[str, Script]] = [
-    ("crash", crash), ("garbage", garbage), ("flood", flood), ("stubborn", stubborn),
+    ("verbatim", verbatim), ("crash", crash), ("garbage", garbage), ("flood", flood), ("stubborn", stubborn),
     ("sleep", sleep_tool), ("write", write_file), ("fix", fix), ("snippet", snippet), ("switch", switch),
-    ("recall", recall), ("quick", quick),
+    ("recall", recall), ("quick", quick), ("picture", picture),
 ]
 
 
