@@ -35,6 +35,7 @@ from acp.schema import (
 from pydantic import Field, TypeAdapter
 
 from .. import __version__
+from .unicode import valid_unicode
 from .acp_options import turn_usage
 
 PROTOCOL_VERSION = 1
@@ -89,6 +90,8 @@ class OrderedStdioTransport:
             except ValueError:
                 self._sink.on_garbage(line.decode("utf-8", "replace"))
                 continue
+            if b"\\ud" in line or b"\\uD" in line:  # maybe a lone surrogate: not text we can keep
+                message = valid_unicode(message)
             if not isinstance(message, dict):
                 self._sink.on_garbage(line.decode("utf-8", "replace"))
                 continue

@@ -8,6 +8,7 @@ from .errors import (
     IllegalControl,
     InvalidRequest,
     NoFreeSlot,
+    StoreFailed,
     UnknownAgent,
     UnknownPermissionRequest,
     UnknownSession,
@@ -18,6 +19,6 @@ from .states import State
 
 __all__ = [
     "AgentNotInstalled", "EngineConfig", "FolderNotAllowed", "GlueError", "IllegalControl", "InvalidRequest", "NoFreeSlot",
-    "SessionManager", "State", "SubscriberTooSlow", "UnknownAgent", "UnknownPermissionRequest",
+    "SessionManager", "State", "StoreFailed", "SubscriberTooSlow", "UnknownAgent", "UnknownPermissionRequest",
     "UnknownSession",
 ]

@@ -99,3 +99,14 @@ class FolderNotAllowed(GlueError):
             f"{'it' if len(roots) == 1 else 'them'}. Pick a folder there, or allow more with {knob}."
         )
         self.folder = folder
+
+
+class StoreFailed(GlueError):
+    """The sessions database refused a write (disk full, I/O error): the control changed nothing."""
+
+    def __init__(self, session_id: str, reason: str):
+        super().__init__(
+            f"Session {session_id} cannot be saved: the sessions database refused to write ({reason}). "
+            "Nothing was changed; free some space (or repair the database) and try again."
+        )
+        self.session_id = session_id

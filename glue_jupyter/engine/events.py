@@ -9,10 +9,17 @@ what keeps long transcripts cheap to store and fast to open.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import sqlite3
 import time
 from collections import deque
 
+from .errors import StoreFailed
 from .store import Store
+
+log = logging.getLogger("glue_jupyter.engine")
+RETRY_AFTER = 1.0  # seconds between attempts while the database refuses writes
 
 COALESCED_KINDS = frozenset({"agent_message_chunk", "agent_thought_chunk"})
 MAX_COALESCED_CHARS = 64 * 1024
@@ -38,6 +45,9 @@ class EventLog:
         self._subscribers: set[Subscription] = set()
         self._turn_text: dict[int, list[str]] = {}
         self._on_stored = on_stored  # callback(last_event) after each stored batch
+        self._fields: dict = {}  # session fields changed since the last store, stored with the next batch
+        self._retry: asyncio.TimerHandle | None = None
+        self._holding = 0  # inside `holding()`: flush waits for the commit at its end
 
     # appending ------------------------------------------------------------------------
 
@@ -77,31 +87,89 @@ class EventLog:
         except RuntimeError:  # no loop (tests, tools): store right away
             self.flush()
 
-    def flush(self) -> None:
-        """Store what is pending, then publish it. Safe to call at any time."""
+    def set_fields(self, fields: dict) -> None:
+        """Session fields to store with the next batch (in the same transaction)."""
+        self._fields.update(fields)
+        self._schedule_flush()
+
+    def mark(self) -> tuple:
+        """Where the journal stands, for `rollback`: appends and fields after it can be undone
+        (lifecycle events only: a coalesced chunk appended into an earlier event cannot)."""
+        return len(self._pending), self._next_seq, dict(self._fields)
+
+    def rollback(self, mark: tuple) -> None:
+        """Forget what was appended and set since `mark` (it was never stored)."""
+        pending, next_seq, fields = mark
+        del self._pending[pending:]
+        self._next_seq, self._fields = next_seq, fields
+
+    def flush(self) -> bool:
+        """Store what is pending, then publish it. Never raises; safe to call at any time.
+
+        If the store refuses, everything stays pending, in order, and is tried again shortly:
+        nothing is published that was not stored, no seq is skipped, nothing is lost.
+        """
+        if self._holding:
+            self._flush_scheduled = False
+            return False
+        try:
+            self.commit()
+            return True
+        except StoreFailed as exc:
+            if self._retry is None:
+                log.warning("%s (%d events wait; trying again every %g s)", exc, len(self._pending), RETRY_AFTER)
+                with contextlib.suppress(RuntimeError):  # no loop: the next flush tries again
+                    self._retry = asyncio.get_running_loop().call_later(RETRY_AFTER, self._retry_flush)
+            return False
+
+    @contextlib.contextmanager
+    def holding(self):
+        """Nothing is stored inside: the caller commits all of it at once afterwards."""
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
+
+    def _retry_flush(self) -> None:
+        self._retry = None
+        self.flush()
+
+    def commit(self) -> None:
+        """Store what is pending and publish it, or raise StoreFailed and keep it pending."""
         self._flush_scheduled = False
-        if not self._pending:
+        if not self._pending and not self._fields:
             return
-        batch, self._pending = self._pending, []
-        self.store.append_events(self.session_id, batch, activity=batch[-1]["ts"])
+        batch, fields = self._pending, self._fields
+        indexed, entries = self._index_entries(batch)
+        try:
+            self.store.append_events(self.session_id, batch, fields=fields, index=entries)
+        except sqlite3.Error as exc:
+            raise StoreFailed(self.session_id, str(exc)) from exc
+        self._pending, self._fields = [], {}
+        for turn in indexed:
+            self._turn_text.pop(turn, None)
+        if not batch:
+            return
         self.stored_seq = batch[-1]["seq"]
-        self._index(batch)
         for sub in list(self._subscribers):
             sub._deliver(batch)
         if self._on_stored:
             self._on_stored(batch[-1])
 
-    def _index(self, batch: list[dict]) -> None:
+    def _index_entries(self, batch: list[dict]) -> tuple[list[int], list[tuple[str, str]]]:
+        """What the batch adds to the search index: a user's message, a finished turn's reply."""
+        turns, entries = [], []
         for event in batch:
             if event["kind"] == "user_message":
-                self.store.index_text(self.session_id, f"user:{event['seq']}", event["data"].get("text", ""))
+                entries.append((f"user:{event['seq']}", event["data"].get("text", "")))
             elif event["kind"] == "turn_end":
-                self.index_turn(event["data"].get("turn"))
-
-    def index_turn(self, turn: int | None) -> None:
-        parts = self._turn_text.pop(turn, None)
-        if parts:
-            self.store.index_text(self.session_id, f"agent:{turn}", "".join(parts))
+                turn = event["data"].get("turn")
+                parts = self._turn_text.get(turn)
+                if parts:
+                    turns.append(turn)
+                    entries.append((f"agent:{turn}", "".join(parts)))
+        return turns, entries
 
     # reading --------------------------------------------------------------------------
 
@@ -120,9 +188,14 @@ class EventLog:
         return sub
 
     def close(self) -> None:
-        """End every subscription (the session is being forgotten)."""
+        """End every subscription and store nothing more (the session is being forgotten)."""
         for sub in list(self._subscribers):
             sub.close()
+        self._pending, self._fields = [], {}
+        self._holding += 1  # for good: a flush still scheduled finds nothing to do
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
 
 
 class Subscription:

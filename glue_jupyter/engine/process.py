@@ -162,8 +162,16 @@ class AgentProcess:
         if group_alive(self.pgid) or self.proc.returncode is None:
             self._signal_group(signal.SIGKILL)
         code = await self.wait()
+        await self.group_gone()
         self._stderr_task.cancel()
         return code
+
+    async def group_gone(self, timeout: float = 2.0) -> None:
+        """Return once no process is left in the group: a SIGKILL is delivered, not awaited, by
+        the kernel, so a killed tool may live on for a moment after the signal was sent."""
+        deadline = time.monotonic() + timeout
+        while group_alive(self.pgid) and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
 
     def kill_now(self) -> None:
         """SIGKILL the whole group: what is left once the leader died, or at interpreter exit."""

@@ -28,7 +28,7 @@ from .agent_session.control import AGENT_STATE_UPDATES, AgentSessionMixin
 from .attention import ATTENTION_STOP_REASONS, needs_you
 from .config import EngineConfig
 from .context import to_acp
-from .errors import IllegalControl, InvalidOption, UnknownPermissionRequest
+from .errors import IllegalControl, InvalidOption, StoreFailed, UnknownPermissionRequest
 from .events import EventLog
 from .groups.keeper import UNTRACKED, GroupKeeper, Untracked
 from .observer import NO_OBSERVER, EngineObserver
@@ -139,8 +139,28 @@ class Session(AgentSessionMixin):
         return snap
 
     def _update(self, **fields) -> None:
+        """Change fields of the session: at once in memory, stored with the log's next batch."""
         self.row.update(fields)
-        self.store.update_session(self.id, **fields)
+        self.log.set_fields(fields)
+
+    @contextlib.contextmanager
+    def _all_or_nothing(self):
+        """The body's changes (fields and events) are stored in one transaction before this
+        returns, or undone in memory too and StoreFailed raised: a control never half-happens.
+
+        For the synchronous part of a control, before it acts on the world (signals, the wire).
+        """
+        mark, row = self.log.mark(), dict(self.row)
+        try:
+            with self.log.holding():
+                yield
+            self.log.commit()
+        except StoreFailed:
+            self.log.rollback(mark)
+            self.row.clear()
+            self.row.update(row)
+            self._notify()
+            raise
 
     def _notify(self) -> None:
         self._changed.set()
@@ -435,16 +455,18 @@ class Session(AgentSessionMixin):
         """Start a turn (the caller holds the turnstile and the session is IDLE).
         `context`: checked blocks (context.py), sent after the text."""
         number = self.row["turns"] + 1
-        # Whoever sends the next message has seen what came before it.
-        self._update(turns=number, seen_seq=max(self.row["seen_seq"], self.log.last_seq))
+        attached, sent = to_acp(context or [], self.driver.takes_embedded_context)
+        with self._all_or_nothing():
+            # Whoever sends the next message has seen what came before it.
+            self._update(turns=number, seen_seq=max(self.row["seen_seq"], self.log.last_seq))
+            self._record("turn_start", {"turn": number}, number)
+            self._record("user_message", {"text": text, "context": sent} if sent else {"text": text}, number)
+            self._set_state(State.RUNNING)
+        # Stored: now the turn exists, in memory and on the wire.
         turn = Turn(number)
         self.turn = turn
-        attached, sent = to_acp(context or [], self.driver.takes_embedded_context)
-        self._record("turn_start", {"turn": number}, number)
-        self._record("user_message", {"text": text, "context": sent} if sent else {"text": text}, number)
         blocks = [{"type": "text", "text": t} for t in ([self._seed, text] if self._seed else [text])]
         self._seed = None
-        self._set_state(State.RUNNING)
         self.driver.prompt_soon()
         turn.task = self._spawn(self._run_turn(turn, blocks + attached))
 
@@ -631,20 +653,24 @@ class Session(AgentSessionMixin):
                 raise InvalidOption(
                     f"{option_id!r} is not an option of permission request {request_id}; "
                     f"the options are: {', '.join(pending.option_ids)}.")
+            with self._all_or_nothing():
+                self._record("permission_answer", {"request_id": request_id, "outcome": "selected",
+                                                   "option_id": option_id}, self.turn.number if self.turn else None)
             del self.permissions[request_id]
             self._settled(pending, "answered")
-            self._record("permission_answer", {"request_id": request_id, "outcome": "selected",
-                                               "option_id": option_id}, self.turn.number if self.turn else None)
-            self.log.flush()
             self._notify()
             driver = self.driver
         await driver.answer_permission(pending.raw_id, option_id)  # a pipe write: outside the turnstile
 
-    def _withdraw_permissions(self) -> None:
-        """Answer every pending request `cancelled`: after this, no dead buttons anywhere."""
-        for request_id, pending in list(self.permissions.items()):
+    def _record_withdrawals(self) -> None:
+        """Record every pending request as answered `cancelled` (then `_withdraw_permissions`)."""
+        for request_id in self.permissions:
             self._record("permission_answer", {"request_id": request_id, "outcome": "cancelled"},
                          self.turn.number if self.turn else None)
+
+    def _withdraw_permissions(self) -> None:
+        """Tell the agent every pending request is cancelled: after this, no dead buttons anywhere."""
+        for pending in self.permissions.values():
             self._answer_later(pending.raw_id, None)
             self._settled(pending, "withdrawn")
         self.permissions.clear()
@@ -661,9 +687,11 @@ class Session(AgentSessionMixin):
         """
         async with self.control("interrupt"):
             turn = self.turn
+            with self._all_or_nothing():
+                self._record_withdrawals()
+                self._set_state(State.INTERRUPTING)
             turn.cancelled = True  # from this instant nothing more of the turn is recorded
             self._withdraw_permissions()
-            self._set_state(State.INTERRUPTING)
             driver, agent_sid = self.driver, self.row["agent_session_id"]
         await driver.cancel(agent_sid)
         try:
@@ -684,8 +712,10 @@ class Session(AgentSessionMixin):
 
     async def pause(self) -> None:
         async with self.control("pause"):
-            self._paused_from = self.state
-            self._set_state(State.PAUSED)
+            paused_from = self.state
+            with self._all_or_nothing():
+                self._set_state(State.PAUSED)
+            self._paused_from = paused_from
             await self.process.freeze()
 
     async def resume(self, spec: AgentSpec | None, prompt: str | None = None,
@@ -697,12 +727,13 @@ class Session(AgentSessionMixin):
                                      "Resume it without a message, then wait for the turn or interrupt it.",
                                      self.row["title"])
             self._claim_slot(self)
-            self.mark_seen()  # resuming is acting on what the session showed
             if self.state is State.PAUSED:
                 self._thaw()
             else:
-                self._update(error=None)
-                self._set_state(State.STARTING)
+                with self._all_or_nothing():
+                    self.mark_seen()  # resuming is acting on what the session showed
+                    self._update(error=None)
+                    self._set_state(State.STARTING)
                 await self._launch(spec or self.spec, resume=True)
             if prompt is not None and self.state is State.IDLE:
                 self._prompt(prompt, context)
@@ -710,9 +741,11 @@ class Session(AgentSessionMixin):
     def _thaw(self) -> None:
         """Resume from PAUSED: continue the process and record what it sent meanwhile."""
         paused_for = time.time() - (self.row["paused_since"] or time.time())
+        with self._all_or_nothing():
+            self.mark_seen()  # resuming is acting on what the session showed
+            self._set_state(self._paused_from or State.IDLE)
+            self._resumed("thaw", f"continued after {paused_for:.1f} s paused")
         self.process.thaw()
-        self._set_state(self._paused_from or State.IDLE)
-        self._resumed("thaw", f"continued after {paused_for:.1f} s paused")
         held, self._held = self._held, []
         for action in held:
             action()
@@ -721,14 +754,14 @@ class Session(AgentSessionMixin):
 
     async def stop(self) -> None:
         async with self.control("stop"):
-            was_paused = self.state is State.PAUSED
             # A frozen agent cannot answer session/close, nor one still starting: skip it then.
             attached = self.state in (State.IDLE, State.RUNNING, State.INTERRUPTING)
-            self._set_state(State.STOPPING)
-            if was_paused:  # what arrived before the freeze belongs to the transcript
-                held, self._held = self._held, []
-                for action in held:
-                    action()
+            held, self._held = self._held, []
+            for action in held:  # what arrived before a freeze belongs to the transcript
+                action()
+            with self._all_or_nothing():
+                self._record_withdrawals()
+                self._set_state(State.STOPPING)
             if self.turn is not None:
                 self.turn.cancelled = True
             self._withdraw_permissions()
@@ -768,6 +801,7 @@ class Session(AgentSessionMixin):
             return
         await process.stderr_settled()
         process.kill_now()  # its tool processes die with it: nothing is left orphaned
+        await process.group_gone()
         self.groups.untrack(process.pgid)
         if process.expected_exit or self.process is not process:
             return

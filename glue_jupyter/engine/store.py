@@ -7,11 +7,14 @@ short, synchronous transaction (events arrive batched, see events.py), which kee
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+
+from ..agents.unicode import valid_text
 
 SCHEMA_VERSION = 2
 
@@ -83,7 +86,10 @@ CREATE TABLE IF NOT EXISTS agent_groups (
 
 
 def _column(field: str, value):
-    return json.dumps(value) if field in JSON_FIELDS and value is not None else value
+    if field in JSON_FIELDS and value is not None:
+        return json.dumps(value)  # ASCII: a lone surrogate travels as a \u escape
+    # SQLite would refuse the whole write over one lone surrogate: repaired, whoever forgot to.
+    return valid_text(value) if isinstance(value, str) else value
 
 
 def _value(field: str, stored):
@@ -127,6 +133,19 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    @contextlib.contextmanager
+    def atomic(self):
+        """One transaction (a savepoint, so it nests): all of the body is stored, or none of it."""
+        self.db.execute("SAVEPOINT atomic")
+        try:
+            yield
+            self.db.execute("RELEASE atomic")
+        except BaseException:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK TO atomic")
+                self.db.execute("RELEASE atomic")
+            raise
+
     # sessions -------------------------------------------------------------------------
 
     def insert_session(self, row: dict) -> None:
@@ -151,11 +170,10 @@ class Store:
         return [{f: _value(f, v) for f, v in zip(SESSION_FIELDS, r)} for r in cur]
 
     def delete_session(self, session_id: str) -> None:
-        self.db.execute("BEGIN")
-        self.db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
-        self.db.execute("DELETE FROM search WHERE session_id = ?", (session_id,))
-        self.db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
-        self.db.execute("COMMIT")
+        with self.atomic():
+            self.db.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
+            self.db.execute("DELETE FROM search WHERE session_id = ?", (session_id,))
+            self.db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     # agent process groups -------------------------------------------------------------
 
@@ -176,25 +194,27 @@ class Store:
 
     # events ---------------------------------------------------------------------------
 
-    def append_events(self, session_id: str, events: list[dict], activity: float) -> None:
-        """Store a batch of events in one transaction, with the session's new last_seq."""
-        self.db.execute("BEGIN")
-        try:
-            self.db.executemany(
-                "INSERT INTO events (session_id, seq, ts, kind, turn, data) VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (session_id, e["seq"], e["ts"], e["kind"], e["turn"], json.dumps(e["data"]))
-                    for e in events
-                ],
-            )
-            self.db.execute(
-                "UPDATE sessions SET last_seq = ?, updated_at = ? WHERE id = ?",
-                (events[-1]["seq"], activity, session_id),
-            )
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+    def append_events(self, session_id: str, events: list[dict], activity: float | None = None,
+                      fields: dict | None = None, index: Iterable[tuple[str, str]] = ()) -> None:
+        """Store, in one transaction, a batch of events (with the session's new last_seq), changed
+        session `fields`, and (source, text) entries of the search index: all, or nothing."""
+        with self.atomic():
+            if events:
+                self.db.executemany(
+                    "INSERT INTO events (session_id, seq, ts, kind, turn, data) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (session_id, e["seq"], e["ts"], e["kind"], e["turn"], json.dumps(e["data"]))
+                        for e in events
+                    ],
+                )
+                self.db.execute(
+                    "UPDATE sessions SET last_seq = ?, updated_at = ? WHERE id = ?",
+                    (events[-1]["seq"], events[-1]["ts"] if activity is None else activity, session_id),
+                )
+            if fields:
+                self.update_session(session_id, **fields)
+            for source, text in index:
+                self._index(session_id, source, text)
 
     def _select_events(self, columns: str, session_id: str, after_seq: int, limit: int | None,
                        upto_seq: int | None = None):
@@ -240,7 +260,8 @@ class Store:
             self.db.execute("DELETE FROM search WHERE session_id = ? AND source = ?", (session_id, source))
         if text:
             self.db.execute(
-                "INSERT INTO search (session_id, source, body) VALUES (?, ?, ?)", (session_id, source, text)
+                "INSERT INTO search (session_id, source, body) VALUES (?, ?, ?)",
+                (session_id, source, valid_text(text)),
             )
 
     def search(self, text: str) -> set[str]:

@@ -18,6 +18,7 @@ from ..engine.errors import (
     InvalidRequest,
     ModeRefused,
     NoFreeSlot,
+    StoreFailed,
     UnknownAgent,
     UnknownPermissionRequest,
     UnknownSession,
@@ -35,6 +36,7 @@ STATUS = (
     (AgentNotInstalled, 409),
     (ModeRefused, 409),
     (AgentFailed, 409),  # the agent could not do it (refused a value, an unknown session to adopt)
+    (StoreFailed, 503),  # the database refused to write (disk full): nothing was changed
 )
 
 

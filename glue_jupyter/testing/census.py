@@ -35,6 +35,12 @@ def _environ_has(pid: int, marker: bytes) -> bool:
         return False
 
 
+def alive(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie is not)."""
+    proc = _read(str(pid))
+    return proc is not None and proc.alive
+
+
 def marked(name: str, value: str) -> list[Proc]:
     """Every live process whose environment holds NAME=VALUE: an agent and all it started."""
     marker = f"{name}={value}".encode()

@@ -166,7 +166,7 @@ class Storm:
         """Let what is already decided finish: an agent that died is seen to have died."""
         for session in list(self.manager.sessions.values()):
             process = session.process
-            if session.state in LIVE and (process is None or process.returncode is not None):
+            if session.state in LIVE and (process is None or not census.alive(process.pid)):
                 await self.manager.wait_for(
                     session.id, lambda s: s["state"] not in {x.value for x in LIVE}, timeout)
         # The watcher has seen every change made so far once it drained its queue.

@@ -362,6 +362,18 @@ def compose_reply(cwd: str, entries: list[str], echoed: str, text: str) -> str:
             f"“{preview(text)}”.")
 
 
+async def surrogate(turn: Turn, text: str) -> str:
+    """Text that is not valid Unicode, as JSON allows it: a lone surrogate ("\\ud800") in a
+    session title and in a message. A client must repair it, not choke on it."""
+    for update in ({"sessionUpdate": "session_info_update", "title": "Broken \ud800 title"},
+                   {"sessionUpdate": "agent_message_chunk", "content": text_block("Broken \ud800 reply.")}):
+        message = {"jsonrpc": "2.0", "method": "session/update",
+                   "params": {"sessionId": turn.session_id, "update": update}}
+        turn.wire.write_raw_line(json.dumps(message))  # ASCII: the lone surrogate goes as its escape
+    await turn.wire.flush()
+    return "end_turn"
+
+
 async def quick(turn: Turn, text: str) -> str:
     await turn.say("Quick answer from the glue demo agent.")
     return "end_turn"
@@ -564,7 +576,7 @@ async def switch(turn: Turn, text: str) -> str:
 KEYWORD_SCRIPTS: list[tuple[str, Script]] = [
     ("verbatim", verbatim), ("crash", crash), ("garbage", garbage), ("flood", flood), ("stubborn", stubborn),
     ("sleep", sleep_tool), ("write", write_file), ("fix", fix), ("snippet", snippet), ("switch", switch),
-    ("recall", recall), ("quick", quick), ("picture", picture),
+    ("recall", recall), ("surrogate", surrogate), ("quick", quick), ("picture", picture),
 ]
 
 
