@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
+import struct
+import termios
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -39,6 +42,7 @@ from .unicode import valid_unicode
 from .acp_options import turn_usage
 
 PROTOCOL_VERSION = 1
+PROMPT_SETTLE_LIMIT = 2.0  # seconds a prompt may wait for the agent's earlier output to be read
 PROMPT_BLOCK = TypeAdapter(Annotated[TextContentBlock | ResourceContentBlock | EmbeddedResourceContentBlock,
                                      Field(discriminator="type")])
 
@@ -66,10 +70,32 @@ class OrderedStdioTransport:
     async def send(self, message: dict[str, Any]) -> None:
         if self._closed or self._writer.is_closing():
             raise ConnectionError("agent connection closed")
+        is_prompt = message.get("method") == "session/prompt"
+        if is_prompt:
+            await self._read_what_was_sent()
         self._writer.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
-        if message.get("method") == "session/prompt":
+        if is_prompt:
             self.prompt_on_wire.set()
         await self._writer.drain()
+
+    def _unread(self) -> int:
+        """Bytes the agent wrote that have not been dispatched yet: in the reader's buffer and
+        in the pipe. (asyncio's StreamReader keeps both counts private.)"""
+        pending = len(getattr(self._reader, "_buffer", b""))
+        transport = getattr(self._reader, "_transport", None)
+        pipe = transport.get_extra_info("pipe") if transport is not None else None
+        if pipe is not None:
+            with contextlib.suppress(OSError, ValueError):
+                pending += struct.unpack("i", fcntl.ioctl(pipe.fileno(), termios.FIONREAD, b"\0" * 4))[0]
+        return pending
+
+    async def _read_what_was_sent(self) -> None:
+        """Before a prompt goes on the wire, let what the agent sent until now be read, so it is
+        not taken for part of the new turn (e.g. history Gemini CLI streams after answering
+        session/load). Bounded: an agent that never stops talking delays a prompt a little."""
+        deadline = asyncio.get_running_loop().time() + PROMPT_SETTLE_LIMIT
+        while self._unread() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.001)  # the reader task runs meanwhile
 
     async def receive(self) -> dict[str, Any] | None:
         while True:

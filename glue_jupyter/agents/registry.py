@@ -113,6 +113,9 @@ class AgentSpec:
     # defines (-32002, resource not found), or "error-text", the same words as a bare string
     # for agents whose ACP library only recognises a missing file from the error's text.
     missing_file: str = "error"
+    # Whether it streams its history after answering session/load (rather than before): glue
+    # then waits for that replay to end before the session takes a prompt.
+    replays_after_load: bool = False
 
     def resolve_argv(self) -> list[str] | None:
         """The launch command for what is installed, or None if nothing is."""
@@ -216,6 +219,7 @@ def builtin_agents(data_dir: Path) -> dict[str, AgentSpec]:
             # Its ACP library turns a JSON-RPC error object into "[object Object]" and then
             # fails to see a missing file (google-gemini/gemini-cli#9280): it cannot create files.
             missing_file="error-text",
+            replays_after_load=True,
         ),
         "goose": AgentSpec(
             name="goose",
@@ -261,6 +265,7 @@ def build_table(data_dir: Path, configured: dict[str, dict]) -> dict[str, AgentS
             bypass_modes=list(bypass),
             sign_in=base.sign_in,
             missing_file=base.missing_file,
+            replays_after_load=entry.get("replays_after_load", base.replays_after_load),
         )
     return table
 

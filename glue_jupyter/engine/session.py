@@ -38,6 +38,8 @@ from .states import ADVICE, ENDED, LEGAL, State
 from .store import Store
 
 GARBAGE_NOTICES_PER_PROCESS = 5
+REPLAY_QUIET = 0.1   # seconds without an update that end a replay after session/load
+REPLAY_LIMIT = 10.0  # the longest such a replay is waited for
 STDERR_LINES_IN_TRANSCRIPT = 20
 
 
@@ -95,6 +97,7 @@ class Session(AgentSessionMixin):
         self._paused_from: State | None = None
         self._held: list[Callable[[], None]] = []
         self._replaying = False
+        self._last_update_at = 0.0  # loop time of the last session/update from the agent
         self._importing = False  # an adopted session's replay is recorded (see _reattach)
         self._imported_user: list[str] = []
         self._seed: str | None = None
@@ -413,6 +416,8 @@ class Session(AgentSessionMixin):
             self._importing = adopt
             try:
                 answer = await self._signed_in(partial(call, agent_sid, cwd))
+                if method == "session/load" and self.spec.replays_after_load:
+                    await self._replay_settles()
             except Exception as exc:
                 if self.process is None or self.process.returncode is not None:
                     raise
@@ -440,6 +445,15 @@ class Session(AgentSessionMixin):
                                     "text": "Native resume failed; falling back to seeding. " + "; ".join(failures)})
         detail = f"{'; '.join(failures)}; new agent session seeded with the prior transcript ({count} messages)"
         self._resumed("seeded", f"{reason}{detail}")
+
+    async def _replay_settles(self) -> None:
+        """For an agent that replays its history after answering session/load (Gemini CLI):
+        the replay is over once it has been quiet for REPLAY_QUIET seconds (at most
+        REPLAY_LIMIT). Until then what it sends is history, never part of the next turn."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REPLAY_LIMIT
+        while (quiet := loop.time() - self._last_update_at) < REPLAY_QUIET and loop.time() < deadline:
+            await asyncio.sleep(REPLAY_QUIET - quiet)
 
     def _resumed(self, via: str, detail: str) -> None:
         self._update(resumed_via=via)
@@ -529,6 +543,7 @@ class Session(AgentSessionMixin):
             action()
 
     def on_update(self, params: dict) -> None:
+        self._last_update_at = asyncio.get_running_loop().time()
         update = params.get("update") or {}
         if update.get("sessionUpdate") in AGENT_STATE_UPDATES:  # not history: kept during a replay too
             self._after_wire(partial(self._apply_agent_state, update, self._replaying or self._importing))
@@ -538,20 +553,30 @@ class Session(AgentSessionMixin):
             return
         if self._replaying:
             return
-        self._after_wire(partial(self._apply_update, params))
+        self._after_wire(partial(self._apply_update, params, self._before_prompt()))
 
-    def _apply_update(self, params: dict) -> None:
+    def _before_prompt(self) -> bool:
+        """A turn has begun but its prompt is not on the wire yet: what arrives now was sent
+        before the agent could see the prompt (e.g. history Gemini CLI replays after answering
+        session/load), so it is not part of the turn."""
+        driver = self.driver
+        return self.turn is not None and driver is not None and not driver.transport.prompt_on_wire.is_set()
+
+    def _apply_update(self, params: dict, before_prompt: bool = False) -> None:
         translated = translate_update(params.get("update") or {})
         if translated is None:
             return
         kind, data = translated
-        turn = self.turn
+        turn = None if before_prompt else self.turn
         if kind == "session_info":
+            if not data.keys() - {"_meta"}:
+                return  # status pings (Codex's adapter sends two a turn): nothing a reader can use
             title = data.get("title")
             if title and isinstance(title, str) and not self.row["title"]:
                 self._update(title=title[: self.config.max_title_length])  # rides in every list
                 self._notify()
-            self._record(kind, data, turn.number if turn else None)
+            # Session-wide news: part of a turn only while that turn is live.
+            self._record(kind, data, turn.number if turn is not None and not turn.cancelled else None)
             return
         if turn is None or turn.cancelled or kind == "user_message_chunk":
             return  # late output of an ended or interrupted turn; the agent's echo of our prompt
@@ -622,6 +647,9 @@ class Session(AgentSessionMixin):
             self._answer_later(request_id, None)
             return
         data = permission_request(request_id, params)
+        # Ours, not the agent's JSON-RPC id: a new agent process counts from 0 again, so a
+        # stale button or `allow` could answer another request. The event's seq never repeats.
+        data["request_id"] = str(self.log.last_seq + 1)
         self._record("permission_request", data, turn.number)
         policy = self.config.permission_policy
         if policy != "ask":
@@ -834,11 +862,34 @@ class Session(AgentSessionMixin):
 
     def mark_failed_after_restart(self) -> None:
         """The program ended while this session was live: it comes back FAILED, resumable."""
+        self._close_what_the_crash_left()
         self._record("notice", {"level": "warning", "text": "The server stopped while this session was live."})
         if self.row["paused_since"] is not None:
             self._update(paused_since=None)
         self._update(error="The server stopped while this session was live.")
         self._set_state(State.FAILED)
+
+    def _close_what_the_crash_left(self) -> None:
+        """Withdraw the requests that were waiting and end the turn that was running when the
+        program died, so that every surface closes their buttons and spinners."""
+        open_turn, waiting = None, {}
+        kinds = ("turn_start", "turn_end", "permission_request", "permission_answer")
+        for row in self.store.transcript_rows(self.id, kinds):
+            kind, data = row["kind"], row["data"]
+            if kind == "turn_start":
+                open_turn = data.get("turn", row["turn"])
+            elif kind == "turn_end" and data.get("turn", row["turn"]) == open_turn:
+                open_turn = None
+            elif kind == "permission_request":
+                waiting[data.get("request_id")] = row["turn"]
+            elif kind == "permission_answer":
+                waiting.pop(data.get("request_id"), None)
+        for request_id, turn in waiting.items():
+            self._record("permission_answer", {"request_id": request_id, "outcome": "cancelled",
+                                               "by": "server_stopped"}, turn)
+        if open_turn is not None:
+            self._record("turn_end", {"turn": open_turn, "stop_reason": "server_stopped", "files": [],
+                                      "commands": []}, open_turn)
 
     def note_leftovers_ended(self, count: int) -> None:
         """Processes its agent left running when the program died were ended at this open."""

@@ -41,7 +41,8 @@ const STOP_REASONS: Record<string, string> = {
   stopped: 'stopped',
   max_tokens: 'hit the token limit',
   max_turn_requests: 'hit the request limit',
-  refusal: 'refused'
+  refusal: 'refused',
+  server_stopped: 'ended when the server stopped'
 };
 
 const TOOL_STATUS: Record<string, string> = {

@@ -1,7 +1,8 @@
 """The built-in demo agent: a real Agent Client Protocol agent over stdio, with no model.
 
 Run it as ``python -m glue_jupyter.agents.demo [--state-dir DIR] [--pace SECONDS] [--no-load]
-[--refuse-load] [--ignore-sigterm] [--legacy-options | --no-options] [--hang-on-close]``. What each prompt keyword does is in docs/contract.md
+[--refuse-load] [--ignore-sigterm] [--legacy-options | --no-options] [--hang-on-close]
+[--start-mode MODE] [--replay-after-load] [--session-info]``. What each prompt keyword does is in docs/contract.md
 ("The demo agent"). Stdlib only, so that it answers ``initialize`` a few tens of milliseconds
 after it was started.
 """
@@ -40,6 +41,9 @@ class Options:
     embedded_context: bool = True  # advertise promptCapabilities.embeddedContext
     offers: str = "config"       # "config", "legacy" or "none": how modes, models, options are offered (settings.py)
     hang_on_close: bool = False  # never answer session/close (a client must not wait forever)
+    start_mode: str = "ask"      # the mode new and loaded sessions start in (Claude Code's is "auto")
+    replay_after_load: bool = False  # replay the history after answering session/load (Gemini CLI)
+    session_info: bool = False   # Codex-style session_info updates around every turn
 
 
 @dataclass
@@ -195,8 +199,11 @@ class DemoAgent:
             "authMethods": [],
         }
 
+    def _new_settings(self) -> Settings:
+        return Settings(mode=self.options.start_mode)
+
     async def new_session(self, params: dict) -> dict:
-        session = Session(id=os.urandom(16).hex(), cwd=require_cwd(params))
+        session = Session(id=os.urandom(16).hex(), cwd=require_cwd(params), settings=self._new_settings())
         self.sessions[session.id] = session
         self.store.save(session)
         self._announce_commands(session)
@@ -204,10 +211,21 @@ class DemoAgent:
 
     def _announce_commands(self, session: Session) -> None:
         """Slash commands go out right after the answer (the answer is written first)."""
-        task = asyncio.ensure_future(self.wire.notify(
-            "session/update", {"sessionId": session.id, "update": commands_update()}))
+        self._soon(self.wire.notify("session/update", {"sessionId": session.id, "update": commands_update()}))
+
+    def _soon(self, coro) -> None:
+        task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _session_info(self, session: Session, status: str, title: str | None = None) -> None:
+        """As Codex's adapter does: a `_meta`-only status update, and a title at a turn's end."""
+        if not self.options.session_info:
+            return
+        update: dict = {"sessionUpdate": "session_info_update", "_meta": {"glue-demo": {"status": status}}}
+        if title is not None:
+            update.update(title=title, updatedAt=datetime.now(timezone.utc).isoformat())
+        await self.wire.notify("session/update", {"sessionId": session.id, "update": update})
 
     async def load_session(self, params: dict) -> dict:
         if not self.options.load:
@@ -224,17 +242,23 @@ class DemoAgent:
         running = self.sessions.get(session_id)
         if running is not None and running.turn is not None:
             raise RpcError(INVALID_REQUEST, f"session {session_id} has a prompt running")
-        session = Session(id=session_id, cwd=cwd, history=history)
-        await self._replay(session)
+        session = Session(id=session_id, cwd=cwd, history=history, settings=self._new_settings())
+        if self.options.replay_after_load:  # the answer goes out first, the history after it
+            self._soon(self._replay(session, paced=True))
+        else:
+            await self._replay(session)
         self.sessions[session_id] = session
         self._announce_commands(session)
         return session.settings.session_fields(self.options.offers)
 
-    async def _replay(self, session: Session) -> None:
+    async def _replay(self, session: Session, paced: bool = False) -> None:
+        """The history as updates; `paced`: streamed at --pace, as replies are."""
         kinds = {"user": "user_message_chunk", "agent": "agent_message_chunk"}
         for entry in session.history:
             kind, text = kinds.get(entry.get("role")), entry.get("text") or ""
             for start in range(0, len(text) if kind else 0, REPLAY_PIECE):
+                if paced:
+                    await asyncio.sleep(self.options.pace)
                 await self.wire.notify("session/update", {"sessionId": session.id, "update": {
                     "sessionUpdate": kind,
                     "content": {"type": "text", "text": text[start:start + REPLAY_PIECE]}}})
@@ -254,6 +278,7 @@ class DemoAgent:
         self.store.save(session)
         turn = session.turn = Turn(self.wire, session.id, session.cwd, self.options.pace, earlier, attachments,
                                    session.settings, self.options.offers)
+        await self._session_info(session, "active")
         try:
             stop_reason = await turn.run(choose_script(user_text), user_text)
         finally:
@@ -261,6 +286,9 @@ class DemoAgent:
             if turn.reply:
                 session.history.append({"role": "agent", "text": "".join(turn.reply)})
             self.store.save(session)
+        # Also after a cancel, before the answer to the prompt: the client has ended the turn.
+        title = next((e["text"] for e in session.history if e.get("role") == "user"), "")[:40]
+        await self._session_info(session, "idle", title=title)
         if stop_reason == "cancelled":
             return {"stopReason": stop_reason}
         usage = session.settings.turn_usage(user_text, "".join(turn.reply), "".join(turn.thoughts))
@@ -376,13 +404,20 @@ def parse_args(argv: list[str] | None) -> Options:
     offers.add_argument("--no-options", action="store_const", dest="offers", const="none",
                         help="offer no modes, models or config options")
     parser.add_argument("--hang-on-close", action="store_true", help="never answer session/close")
+    parser.add_argument("--start-mode", default="ask", choices=["ask", "plan", "auto"],
+                        help="the mode sessions start in (Claude Code starts in its auto mode)")
+    parser.add_argument("--replay-after-load", action="store_true",
+                        help="replay the history after answering session/load, as Gemini CLI does")
+    parser.add_argument("--session-info", action="store_true",
+                        help="send session_info updates around every turn, as Codex's adapter does")
     args = parser.parse_args(argv)
     if args.pace < 0:
         parser.error("--pace must not be negative")
     return Options(state_dir=args.state_dir or default_state_dir(), pace=args.pace,
                    load=not args.no_load, refuse_load=args.refuse_load, ignore_sigterm=args.ignore_sigterm,
                    embedded_context=not args.no_embedded_context, offers=args.offers or "config",
-                   hang_on_close=args.hang_on_close)
+                   hang_on_close=args.hang_on_close, start_mode=args.start_mode,
+                   replay_after_load=args.replay_after_load, session_info=args.session_info)
 
 
 def main(argv: list[str] | None = None) -> None:
