@@ -68,8 +68,9 @@ def started(hub, tokens):
     """Factory: start a session on a user's server; every session still live is stopped after."""
     made: list[tuple[str, str, str]] = []
 
-    def start(user: str, prompt: str | None = None, server: str = "", agent: str = "demo") -> dict:
-        body = {"agent": agent, **({"prompt": prompt} if prompt else {})}
+    def start(user: str, prompt: str | None = None, server: str = "", agent: str = "demo",
+              title: str | None = None) -> dict:
+        body = {"agent": agent, **({"prompt": prompt} if prompt else {}), **({"title": title} if title else {})}
         session = hub.glue("POST", user, "sessions", tokens[user], body, server=server, expect=201)
         made.append((user, server, session["id"]))
         return session

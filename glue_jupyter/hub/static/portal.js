@@ -211,6 +211,11 @@
     ];
     if (waiting) parts.push(`${waiting} need${waiting === 1 ? "s" : ""} you`);
     if (listing.everyone) parts.push("every user");
+    const filtering = (filterNode && filterNode.value.trim()) || needsYouNode.checked;
+    if (filtering) {
+      const shown = servers.flatMap((s) => s.sessions.filter((x) => matches(s, x))).length;
+      parts.push(`${shown} shown`);
+    }
     summaryNode.textContent = `${parts.join(" · ")} · updated ${ago(listing.at)}`;
   }
 
@@ -229,7 +234,10 @@
   };
 
   function serverCard(server) {
-    const shown = server.sessions.filter((session) => matches(server, session));
+    // What needs the user first (as the panel triages), then the most recently active.
+    const shown = server.sessions
+      .filter((session) => matches(server, session))
+      .sort((a, b) => (needsYou(b) ? 1 : 0) - (needsYou(a) ? 1 : 0) || b.updated_at - a.updated_at);
     const filtering = (filterNode && filterNode.value.trim()) || needsYouNode.checked;
     if (filtering && !shown.length) return null;
 
@@ -291,7 +299,9 @@
       reason ? el("span", { class: "badge rounded-pill text-bg-warning glue-needs-you", text: NEEDS_YOU_TEXT[reason] || reason }) : null);
     const meta = el("div", { class: "glue-meta small text-body-secondary" },
       el("span", { text: session.agent }),
-      el("span", { class: "glue-cwd", title: session.cwd, text: session.cwd }),
+      // Left-to-right marks: the cell is right-to-left so that a long path loses its start,
+      // and without them the path's leading "/" would be drawn at its end.
+      el("span", { class: "glue-cwd", title: session.cwd, text: `\u200e${session.cwd}\u200e` }),
       el("span", { text: ago(session.updated_at) }),
       session.error ? el("span", { class: "text-danger", title: session.error, text: session.error }) : null);
 
