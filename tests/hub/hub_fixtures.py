@@ -102,8 +102,7 @@ c.JupyterHub.load_roles = [
 ]
 c.JupyterHub.services = [
     {{"name": "glue", "url": "http://127.0.0.1:%d" % settings["portal_port"],
-      "command": [settings["python"], "-m", "glue_jupyter.hub", "--GluePortal.server_timeout=1.5",
-                  "--GluePortal.refresh_interval=1"],
+      "command": [settings["python"], "-m", "glue_jupyter.hub", *settings["portal_args"]],
       "oauth_no_confirm": True,
       "oauth_client_allowed_scopes": ["list:users", "read:servers", "access:servers", "custom:glue:admin"]}},
     {{"name": "driver", "api_token": settings["driver_token"]}},
@@ -210,7 +209,12 @@ def _check(response: httpx.Response, expect) -> None:
         f"{response.request.method} {response.request.url}: {response.status_code} {response.text[:500]}"
 
 
-def launch_hub(home: Path, *, cull_timeout: int | None = None) -> Hub:
+PORTAL_ARGS = ("--GluePortal.server_timeout=1.5", "--GluePortal.refresh_interval=1")
+
+
+def launch_hub(home: Path, *, cull_timeout: int | None = None, portal_args: tuple[str, ...] = PORTAL_ARGS,
+               extra_config: str = "") -> Hub:
+    """Start a hub in `home`; `extra_config` is appended to its jupyterhub_config.py."""
     home.mkdir(parents=True, exist_ok=True)
     server_config = home / "server-config"
     server_config.mkdir(exist_ok=True)
@@ -222,10 +226,10 @@ def launch_hub(home: Path, *, cull_timeout: int | None = None) -> Hub:
         "users": [*USERS, ADMIN], "admin": ADMIN, "limits": LIMITS, "python": sys.executable,
         "singleuser": str(Path(sys.executable).with_name("jupyterhub-singleuser")),
         "server_config": str(server_config), "driver_token": secrets.token_hex(16),
-        "cull_timeout": cull_timeout,
+        "cull_timeout": cull_timeout, "portal_args": list(portal_args),
     }
     config = home / "jupyterhub_config.py"
-    config.write_text(HUB_CONFIG.format(settings=json.dumps(settings)))
+    config.write_text(HUB_CONFIG.format(settings=json.dumps(settings)) + extra_config)
     log_path = home / "hub.log"
     env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     for name in list(env):  # a hub inside a hub's server must not mistake itself for a service
