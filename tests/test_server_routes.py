@@ -198,7 +198,7 @@ async def test_query_parameters_typos_refused_cache_buster_accepted(glue_api):
     assert status == 400 and "Unknown query parameter(s): stat" in reply["message"]
     # JupyterLab's ServerConnection appends ?<timestamp> to every GET.
     status, reply = await glue_api.request("GET", "sessions", params={"1764000000000": ""})
-    assert status == 200 and reply == {"sessions": []}
+    assert status == 200 and reply["sessions"] == []
 
 
 async def test_prompts_carry_context_over_http(glue_api):
@@ -221,3 +221,12 @@ async def test_prompts_carry_context_over_http(glue_api):
     await glue_api.control(sid, "stop")
     status, reply = await glue_api.request("POST", "sessions", sid, "resume", body={"context": [df]})
     assert status == 400 and "context is sent with a prompt" in reply["message"]
+
+
+async def test_the_session_list_carries_the_slots(glue_api):
+    """A list view shows "1 of 3 active" with one request (the hub portal asks every server)."""
+    await glue_api.start()
+    reply = await glue_api.ok("GET", "sessions")
+    info = await glue_api.ok("GET", "info")
+    assert (reply["active"], reply["limit"]) == (1, 3) == (info["active"], info["limit"])
+    assert (await glue_api.ok("GET", "sessions", params={"no_track_activity": "1"}))["active"] == 1

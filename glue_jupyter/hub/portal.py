@@ -81,7 +81,7 @@ class Portal:
         except ServerRefused as e:
             raise PortalError(e.status, e.message) from None
         except ServerUnreachable as e:
-            raise PortalError(504, f"{_label(server)} did not answer: {e}") from None
+            raise PortalError(504, f"{_label(server)} does not answer. {e}") from None
 
     async def pending_permissions(self, caller: Caller, user: str, server_name: str, session_id: str) -> list[dict]:
         reply = await self.forward(caller, user, server_name, session_path(session_id, "events"), method="GET")

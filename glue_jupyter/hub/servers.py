@@ -8,7 +8,6 @@ being culled; controls the user sends through the portal are the user's activity
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections import OrderedDict
@@ -17,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+from tornado.simple_httpclient import HTTPTimeoutError
 
 from .hubapi import HubServer, server_path
 
@@ -24,7 +24,7 @@ LISTING = {"no_track_activity": "1"}
 
 
 class ServerUnreachable(Exception):
-    """No answer from the server (refused, reset, timed out)."""
+    """No answer from the server: `message` says which (it timed out, refused, reset…)."""
 
 
 class ServerRefused(Exception):
@@ -112,12 +112,14 @@ class ServerClient:
             response = await self.http.fetch(url, method=method, body=payload, headers=headers,
                                               request_timeout=limit, connect_timeout=min(limit, self.timeout),
                                               follow_redirects=False)
+        except HTTPTimeoutError:
+            raise ServerUnreachable(f"No answer within {limit:g} s.") from None
         except HTTPClientError as e:
-            if e.code == 599 or e.response is None:  # tornado's "no response": timeout, reset
-                raise ServerUnreachable(str(e.message or e)) from None
+            if e.code == 599 or e.response is None:  # tornado's "no response": reset, closed
+                raise ServerUnreachable(f"Cannot reach it: {e.message or e}.") from None
             raise ServerRefused(e.code, _message_of(e)) from None
         except OSError as e:  # refused, unreachable
-            raise ServerUnreachable(e.strerror or str(e)) from None
+            raise ServerUnreachable(f"Cannot reach it: {e.strerror or e}.") from None
         return json.loads(response.body) if response.body else None
 
     async def view(self, server: HubServer, base: str | None, token: str, last_seen: LastSeen) -> ServerView:
@@ -132,11 +134,13 @@ class ServerClient:
                 "the `proxy` scope, or set GluePortal.proxy_url.")
             return _with_memory(row, remembered)
         try:
-            info, listing = await asyncio.gather(
-                self.request(base, "api/glue/info", token, query=LISTING),
-                self.request(base, "api/glue/sessions", token, query=LISTING))
+            listing = await self.request(base, "api/glue/sessions", token, query=LISTING)
+            if "limit" in listing:
+                info = {"active": listing["active"], "limit": listing["limit"]}
+            else:  # a server from before the listing carried its slots
+                info = await self.request(base, "api/glue/info", token, query=LISTING)
         except ServerUnreachable as e:
-            row.state, row.message = "not answering", f"No answer within {self.timeout:g} s ({e})."
+            row.state, row.message = "not answering", str(e)
             return _with_memory(row, remembered)
         except ServerRefused as e:
             row.state, row.message = "error", _refusal(e)

@@ -133,7 +133,9 @@ class SessionsHandler(GlueHandler):
                 state=self.query("state"), agent=self.query("agent"), q=self.query("q"),
                 sort=self.query("sort") or "activity", notebook=self.query("notebook"),
             )
-        self.write_json({"sessions": sessions})
+        # The slots too: a list view (the hub portal) shows "2 of 4 active" with one request.
+        info = self.manager.info()
+        self.write_json({"sessions": sessions, "active": info["active"], "limit": info["limit"]})
 
     @web.authenticated
     @authorized

@@ -65,7 +65,8 @@ def tokens(hub) -> dict[str, str]:
 
 @pytest.fixture
 def started(hub, tokens):
-    """Factory: start a session on a user's server; every session still live is stopped after."""
+    """Factory: start a session on a user's server; after the test each one is stopped and
+    forgotten, so that the next test (sharing the hub) starts from a clean slate."""
     made: list[tuple[str, str, str]] = []
 
     def start(user: str, prompt: str | None = None, server: str = "", agent: str = "demo",
@@ -77,5 +78,7 @@ def started(hub, tokens):
 
     yield start
     for user, server, sid in made:
-        if hub.server_model(user, server) and hub.server_model(user, server)["ready"]:
+        model = hub.server_model(user, server)
+        if model and model["ready"]:
             hub.glue("POST", user, f"sessions/{sid}/stop", tokens[user], {}, server=server, expect=(200, 409))
+            hub.glue("DELETE", user, f"sessions/{sid}", tokens[user], server=server, expect=(204, 404))
