@@ -38,11 +38,13 @@ from acp.schema import (
 from pydantic import Field, TypeAdapter
 
 from .. import __version__
+from .files import AgentFiles, FileRefused
 from .unicode import valid_unicode
 from .acp_options import turn_usage
 
 PROTOCOL_VERSION = 1
 PROMPT_SETTLE_LIMIT = 2.0  # seconds a prompt may wait for the agent's earlier output to be read
+DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024  # EngineConfig.max_agent_file_size
 PROMPT_BLOCK = TypeAdapter(Annotated[TextContentBlock | ResourceContentBlock | EmbeddedResourceContentBlock,
                                      Field(discriminator="type")])
 
@@ -149,40 +151,35 @@ class MissingFileAsText(RequestError):
 
 
 class _Client:
-    """The client side for the remaining agent requests: file access confined to cwd."""
+    """The client side for the remaining agent requests: file access under files.py's rules."""
 
-    def __init__(self, cwd: Path, sink: WireSink, missing_file: str = "error"):
-        self._cwd = cwd.resolve()
+    def __init__(self, cwd: Path, sink: WireSink, missing_file: str = "error", files: AgentFiles | None = None):
+        self.files = files or AgentFiles(cwd, DEFAULT_MAX_FILE_BYTES)
         self._sink = sink
         self._missing_file = missing_file
         self.auth_status: dict | None = None
 
-    def _confined(self, path: str) -> Path:
-        target = (self._cwd / path).resolve()
-        if target != self._cwd and self._cwd not in target.parents:
-            raise RequestError.invalid_params({"details": f"{path} is outside the session folder {self._cwd}"})
-        return target
-
     async def read_text_file(self, session_id, path, line=None, limit=None, **kwargs):
-        target = self._confined(path)
         try:
-            text = target.read_text()
+            text = await self.files.read(path, line, limit)
         except FileNotFoundError as exc:
+            target = exc.filename or path
             # ACP's "resource not found", worded as the reference TypeScript SDK words it.
             error = MissingFileAsText if self._missing_file == "error-text" else RequestError
             raise error(-32002, f"Resource not found: {target}", {"uri": str(target)}) from exc
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RequestError.internal_error({"details": f"cannot read {target}: {exc}"}) from exc
-        if line is not None or limit is not None:
-            lines = text.splitlines(keepends=True)
-            start = max((line or 1) - 1, 0)
-            text = "".join(lines[start: start + limit if limit else None])
+        except FileRefused as exc:
+            raise RequestError.invalid_params({"details": str(exc)}) from exc
+        except OSError as exc:
+            raise RequestError.internal_error({"details": f"cannot read {path}: {exc}"}) from exc
         return ReadTextFileResponse(content=text)
 
     async def write_text_file(self, session_id, path, content, **kwargs):
-        target = self._confined(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
+        try:
+            target = await self.files.write(path, content)
+        except FileRefused as exc:
+            raise RequestError.invalid_params({"details": str(exc)}) from exc
+        except OSError as exc:
+            raise RequestError.internal_error({"details": f"cannot write {path}: {exc}"}) from exc
         self._sink.on_file_written(str(target))
         return WriteTextFileResponse()
 
@@ -209,9 +206,9 @@ class AcpDriver:
     """One ACP connection to one agent process."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, cwd: str, sink: WireSink,
-                 missing_file: str = "error"):
+                 missing_file: str = "error", files: AgentFiles | None = None):
         self.transport = OrderedStdioTransport(reader, writer, sink)
-        self.client = _Client(Path(cwd), sink, missing_file)
+        self.client = _Client(Path(cwd), sink, missing_file, files)
         self.conn = acp.connect_to_agent(self.client, self.transport)
         self.capabilities: dict = {}
         self.agent_info: dict = {}

@@ -33,6 +33,7 @@ class EngineConfig:
     agents: dict = field(default_factory=dict)
     max_title_length: int = 200  # characters
     max_prompt_length: int = 1_000_000  # characters, for every prompt and follow-up
+    max_agent_file_size: int = 16 * 1024 * 1024  # bytes an agent may read or write through ACP, per file
     # How the surface in front of the engine names these knobs in error messages (not a setting).
     knob_prefix: ClassVar[str] = "EngineConfig."
 
@@ -54,6 +55,8 @@ class EngineConfig:
             raise ValueError("max_active_sessions must be at least 1")
         if self.max_title_length < 1 or self.max_prompt_length < 1:
             raise ValueError("max_title_length and max_prompt_length must be at least 1")
+        if self.max_agent_file_size < 0:
+            raise ValueError("max_agent_file_size must not be negative")
 
     def knob(self, name: str) -> str:
         """How a user sets `name`: `c.GlueApp.name` in the server, `EngineConfig.name` embedded."""

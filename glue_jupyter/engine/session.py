@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..agents.acp_events import command_of, permission_request, touched_paths, translate_update
+from ..agents.files import AgentFiles
 from ..agents.registry import AgentSpec, scrubbed_environment
 from .agent_session.control import AGENT_STATE_UPDATES, AgentSessionMixin
 from .attention import ATTENTION_STOP_REASONS, needs_you
@@ -315,7 +316,9 @@ class Session(AgentSessionMixin):
         process.expected_exit = False
         self.process = process  # adopted at once: whoever ends the session ends it
         self.usage.new_process()
-        self.driver = AcpDriver(process.stdout, process.stdin, cwd, sink=self, missing_file=spec.missing_file)
+        files = AgentFiles(Path(cwd), self.config.max_agent_file_size, self.config.knob("max_agent_file_size"))
+        self.driver = AcpDriver(process.stdout, process.stdin, cwd, sink=self, missing_file=spec.missing_file,
+                                files=files)
         self._record("process_start", {"pid": process.pid, "argv": argv})
         self._spawn(self._watch(process))
         try:

@@ -70,6 +70,12 @@ class GlueApp(ExtensionApp):
         1_000_000, help="Longest prompt (or follow-up message) accepted, in characters."
     ).tag(config=True)
 
+    max_agent_file_size = Int(
+        16 * 1024 * 1024,
+        help="Largest file, in bytes, an agent may read or write through the protocol "
+        "(fs/read_text_file, fs/write_text_file). Only regular files in the session folder are served.",
+    ).tag(config=True)
+
     max_active_sessions = Int(
         help="At most this many sessions are active (starting, idle, running, interrupting). "
         f"Default: ${MAX_ACTIVE_ENV} if set (JupyterHub's spawner environment), else 4."
@@ -160,6 +166,7 @@ class GlueApp(ExtensionApp):
             agents=dict(self.agents),
             max_title_length=self.max_title_length,
             max_prompt_length=self.max_prompt_length,
+            max_agent_file_size=self.max_agent_file_size,
         )
         config.knob_prefix = "c.GlueApp."  # errors name the knob the way this user sets it
         return config

@@ -362,6 +362,30 @@ def compose_reply(cwd: str, entries: list[str], echoed: str, text: str) -> str:
             f"“{preview(text)}”.")
 
 
+async def cat(turn: Turn, text: str) -> str:
+    """Read NAME through the client (ACP fs/read_text_file), as agents do, and say how it went.
+
+    The path is sent as written (joined to cwd, not resolved): judging it is the client's job."""
+    match = re.search(r"\bcat\s+(\S+)", text, re.IGNORECASE)
+    name = match.group(1).strip("\"'`") if match else "README.md"
+    path = os.path.join(turn.cwd, name)
+    call_id = turn.new_tool_call_id()
+    await turn.start_tool({"toolCallId": call_id, "title": f"Read {name}", "kind": "read",
+                           "status": "in_progress", "locations": [{"path": path}], "rawInput": {"path": path}})
+    try:
+        result = await turn.wire.request("fs/read_text_file", {"sessionId": turn.session_id, "path": path})
+    except RpcError as exc:
+        details = exc.data.get("details") if isinstance(exc.data, dict) else exc.data
+        message = f"{exc.message}: {details}" if details else exc.message
+        await turn.update_tool(call_id, status="failed", content=[text_content(message)])
+        await turn.say(f"Could not read `{name}`: {message}")
+        return "end_turn"
+    content = result.get("content", "") if isinstance(result, dict) else ""
+    await turn.update_tool(call_id, status="completed", content=[text_content(f"{len(content)} characters")])
+    await turn.say(f"Read {len(content)} characters of `{name}`.")
+    return "end_turn"
+
+
 async def surrogate(turn: Turn, text: str) -> str:
     """Text that is not valid Unicode, as JSON allows it: a lone surrogate ("\\ud800") in a
     session title and in a message. A client must repair it, not choke on it."""
@@ -576,7 +600,7 @@ async def switch(turn: Turn, text: str) -> str:
 KEYWORD_SCRIPTS: list[tuple[str, Script]] = [
     ("verbatim", verbatim), ("crash", crash), ("garbage", garbage), ("flood", flood), ("stubborn", stubborn),
     ("sleep", sleep_tool), ("write", write_file), ("fix", fix), ("snippet", snippet), ("switch", switch),
-    ("recall", recall), ("surrogate", surrogate), ("quick", quick), ("picture", picture),
+    ("recall", recall), ("cat", cat), ("surrogate", surrogate), ("quick", quick), ("picture", picture),
 ]
 
 
