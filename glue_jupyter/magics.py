@@ -85,7 +85,7 @@ class NotebookMemory:
 # -- argument parsing -----------------------------------------------------------------------
 # Prompts are prose ("don't touch utils.py"), so only the leading options are tokenised and
 # the rest of the line is taken verbatim.
-_FLAGS = {"--wait", "--no-notebook"}
+_FLAGS = {"--wait", "--no-notebook", "--kernel"}
 # Options whose value is optional: taken only when the next word looks like one.
 _OPTIONAL_VALUES = {"--cells": re.compile(r"\d+(-\d+)?(,\d+(-\d+)?)*$")}
 CONTEXT_OPTIONS = {"--with": "with", "--cells": "cells", "--no-notebook": "no_notebook"}
@@ -132,6 +132,7 @@ class GlueMagics(Magics):
         from .kernel_context.errors import ErrorRecorder
 
         self.errors = ErrorRecorder()  # registered on post_run_cell by load_ipython_extension
+        self.kernel_sessions: set = set()  # sessions started here with the live-kernel tool
         self.start_dir = os.getcwd()    # the notebook's folder, before any %cd
         # Widgets need a front end; a terminal gets text (and follows running turns).
         self.rich = shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
@@ -202,10 +203,13 @@ class GlueMagics(Magics):
 
         Line magic::
 
-          %glue start --agent NAME [--cwd DIR] [--title TITLE] [--wait] [PROMPT]
+          %glue start --agent NAME [--cwd DIR] [--title TITLE] [--wait] [--kernel] [PROMPT]
               Start a session (cwd defaults to the notebook's folder), optionally with a
               first prompt, and show its live widget. It becomes this notebook's current
-              session. --wait blocks the cell until the first turn is over.
+              session. --wait blocks the cell until the first turn is over. --kernel lets
+              the agent run code in this kernel (off by default): each run shows in the
+              transcript, asks your permission under the "ask" policy, and is interrupted
+              with the turn. %%glue --agent NAME --kernel does the same when it starts one.
           %glue list                  Sessions: state, title, agent, folder, last activity.
           %glue search TEXT           Sessions whose title or transcript mention TEXT.
           %glue agents                Agents the server can launch, installed or not.
@@ -283,7 +287,7 @@ class GlueMagics(Magics):
     def _cmd_start(self, rest):
         opts, prompt = parse_options(
             rest, {"--agent": "agent", "-a": "agent", "--cwd": "cwd", "--title": "title", "--wait": "wait",
-                   **CONTEXT_OPTIONS, **AGENT_OPTIONS}
+                   "--kernel": "kernel", **CONTEXT_OPTIONS, **AGENT_OPTIONS}
         )
         if "agent" not in opts:
             raise _usage("%glue start needs --agent NAME (see %glue agents)")
@@ -291,8 +295,12 @@ class GlueMagics(Magics):
             raise _usage("--with and --cells go with a prompt: %glue start --agent NAME --with df PROMPT")
         cwd = os.path.abspath(os.path.expanduser(opts.get("cwd", ".")))
         context = self._context(opts, prompt) if prompt else None
+        kernel = self._kernel_opt_in(opts)
         s = self.client.start(opts["agent"], cwd, title=opts.get("title"), prompt=prompt or None,
-                              context=context, notebook=self._notebook_name(), **_agent_options(opts))
+                              context=context, notebook=self._notebook_name(), kernel_id=kernel,
+                              **_agent_options(opts))
+        if kernel:
+            self.kernel_sessions.add(s["id"])
         self.current = s["id"]
         return self._after_turn_started(s, opts.get("wait"))
 
@@ -458,7 +466,8 @@ class GlueMagics(Magics):
         tokens = line.split()
         ref = tokens[0] if tokens and not tokens[0].startswith("-") else None
         opts, leftover = parse_options(line[len(ref):] if ref else line,
-                                       {"--agent": "agent", "-a": "agent", "--wait": "wait", **CONTEXT_OPTIONS})
+                                       {"--agent": "agent", "-a": "agent", "--wait": "wait", "--kernel": "kernel",
+                                        **CONTEXT_OPTIONS})
         if leftover:
             raise _usage(f"unexpected {leftover!r} after %%glue")
         text = body.strip()
@@ -474,8 +483,11 @@ class GlueMagics(Magics):
             print("glue: attached " + ", ".join(block["name"] for block in context))
         if sid is None:
             agent = opts.get("agent") or os.environ.get(DEFAULT_AGENT_ENV, "demo")
+            kernel = self._kernel_opt_in(opts)
             s = self.client.start(agent, os.getcwd(), prompt=text, context=context or None,
-                                  notebook=self._notebook_name())
+                                  notebook=self._notebook_name(), kernel_id=kernel)
+            if kernel:
+                self.kernel_sessions.add(s["id"])
             self.current = s["id"]
             since = 0
         else:
@@ -486,6 +498,17 @@ class GlueMagics(Magics):
             else:
                 s = self.client.prompt(sid, text, context=context or None)
         return self._after_turn_started(s, opts.get("wait"), verb="sent to", since=since)
+
+    def _kernel_opt_in(self, opts) -> str | None:
+        """With --kernel: this kernel's id, for the live-kernel tool of the session started."""
+        if not opts.get("kernel"):
+            return None
+        from .kernel_context.notebook import kernel_id
+
+        found = kernel_id()
+        if found is None:
+            raise GlueError("--kernel gives the agent this notebook's kernel, and this is not a Jupyter kernel")
+        return found
 
     # -- the notebook and its kernel as context ------------------------------------------------
     def _notebook_name(self) -> str | None:
@@ -549,6 +572,11 @@ class GlueMagics(Magics):
         return parts[0] if parts else None
 
     def _after_turn_started(self, s, wait, verb="started", since=0):
+        if wait and s["id"] in self.kernel_sessions:
+            # Waiting holds this kernel, which the agent's runs need: they would wait for the
+            # turn and the turn for them.
+            print("glue: not waiting: this session runs code in this kernel, so the cell must not hold it")
+            wait = False
         if self._widgets:
             # No state here: it would go stale above the widget, which shows it live.
             print(f"glue: {verb} {_label(s)}")

@@ -39,7 +39,9 @@ def test_document_covers_every_route(spec):
     documented = {path.replace("{session_id}", "(?P<session_id>[^/]+)")
                   .replace("{request_id}", "(?P<request_id>[^/]+)")
                   .replace("{agent}", "(?P<agent>[^/]+)") for path in spec["paths"]}
-    served = {route for route, _ in handlers.routes + stream.routes}
+    from glue_jupyter.kernel_tool import route as kernel_tool
+
+    served = {route for route, _ in handlers.routes + stream.routes + kernel_tool.routes}
     control = r"/api/glue/sessions/(?P<session_id>[^/]+)/(?P<control>prompt|interrupt|pause|stop|resume)"
     served.discard(control)
     assert served - documented == set()
@@ -64,7 +66,7 @@ async def test_property_based_requests_against_the_live_server(spec, glue_api, g
     headers = {"Authorization": f"token {glue_server.identity_provider.token}"}
     operations = [op.ok() for op in schema.get_all_operations()]
     operations = [op for op in operations if not op.definition.raw.get("x-websocket")]
-    assert len(operations) == 18
+    assert len(operations) == 19
     failures: list[str] = []
 
     def exercise(operation, mode: GenerationMode) -> None:

@@ -213,6 +213,7 @@ class AcpDriver:
         self.capabilities: dict = {}
         self.agent_info: dict = {}
         self.auth_methods: list[dict] = []
+        self.mcp_servers: list[dict] = []  # ACP McpServer objects (camelCase) for every session
 
     async def initialize(self) -> dict:
         response = await self.conn.initialize(
@@ -253,16 +254,17 @@ class AcpDriver:
 
     async def new_session(self, cwd: str) -> dict:
         """The answer to session/new: sessionId, and modes, models, configOptions if offered."""
-        result = await self._raw("session/new", {"cwd": cwd, "mcpServers": []})
+        result = await self._raw("session/new", {"cwd": cwd, "mcpServers": self.mcp_servers})
         if not isinstance(result.get("sessionId"), str) or not result["sessionId"]:
             raise ValueError("the agent answered session/new without a sessionId")
         return result
 
     async def load_session(self, session_id: str, cwd: str) -> dict:
-        return await self._raw("session/load", {"sessionId": session_id, "cwd": cwd, "mcpServers": []})
+        return await self._raw("session/load", {"sessionId": session_id, "cwd": cwd, "mcpServers": self.mcp_servers})
 
     async def resume_session(self, session_id: str, cwd: str) -> dict:
-        return await self._raw("session/resume", {"sessionId": session_id, "cwd": cwd, "mcpServers": []})
+        return await self._raw("session/resume", {"sessionId": session_id, "cwd": cwd,
+                                                   "mcpServers": self.mcp_servers})
 
     async def set_option(self, session_id: str, option: dict, value: str | bool) -> dict:
         """Set one of our options (acp_options.py) the way the agent offered it; the answer's

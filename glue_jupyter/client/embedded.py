@@ -73,7 +73,10 @@ class EmbeddedClient(EventWaits):
                           notebook=notebook)
 
     def start(self, agent, cwd, title=None, prompt=None, context=None, notebook=None, mode=None, model=None,
-              config=None, agent_session_id=None):
+              config=None, agent_session_id=None, kernel_id=None):
+        if kernel_id is not None:
+            raise ServerError("The live-kernel tool needs a Jupyter server: with the embedded engine "
+                              "there is no kernel for the agent to run code in.")
         return self._call(self.manager.start_session(
             agent=agent, cwd=cwd, title=title, prompt=prompt, context=context, notebook=notebook, mode=mode,
             model=model, config=config, agent_session_id=agent_session_id))

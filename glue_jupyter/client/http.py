@@ -81,11 +81,12 @@ class GlueClient(EventWaits):
         return self._request("GET", "api/glue/sessions", query=query)["sessions"]
 
     def start(self, agent, cwd, title=None, prompt=None, context=None, notebook=None, mode=None, model=None,
-              config=None, agent_session_id=None) -> dict:
-        """Start a session (`agent_session_id`: adopt that one of the agent's own sessions)."""
+              config=None, agent_session_id=None, kernel_id=None) -> dict:
+        """Start a session (`agent_session_id`: adopt that one of the agent's own sessions;
+        `kernel_id`: give the agent the live-kernel tool on that kernel of the server)."""
         body = {"agent": agent, "cwd": cwd}
         optional = {"notebook": notebook, "title": title, "prompt": prompt, "context": context, "mode": mode,
-                    "model": model, "config": config, "agent_session_id": agent_session_id}
+                    "model": model, "config": config, "agent_session_id": agent_session_id, "kernel_id": kernel_id}
         body.update({key: value for key, value in optional.items() if value})
         return self._request("POST", "api/glue/sessions", body, timeout=CONTROL_TIMEOUT)
 

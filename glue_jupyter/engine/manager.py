@@ -251,9 +251,12 @@ class SessionManager:
     async def start_session(self, agent: str, cwd: str | None = None, title: str | None = None,
                             prompt: str | None = None, context: list[dict] | None = None,
                             notebook: str | None = None, mode: str | None = None, model: str | None = None,
-                            config: dict | None = None, agent_session_id: str | None = None) -> dict:
+                            config: dict | None = None, agent_session_id: str | None = None,
+                            mcp_servers: list[dict] | None = None) -> dict:
         """`notebook`: the notebook the session is started from (a path; relative ones resolve
         against root_dir); the session records it, for surfaces to group and find by.
+        `mcp_servers`: ACP McpServer objects the agent gets with every session/new|load|resume
+        of this session (kept in memory only: they may carry credentials).
         `agent_session_id`: adopt a session the agent began elsewhere. `mode`, `model` and
         `config` ({option: value}) are applied before the prompt; a value the agent does not
         offer fails the start and leaves no session."""
@@ -282,6 +285,7 @@ class SessionManager:
         }
         self.store.insert_session(row)
         session = self._session(row)
+        session.mcp_servers[:] = mcp_servers or []
         self.sessions[row["id"]] = session
         session._record("state", {"state": "starting", "previous": None})
         self._session_changed(session)
@@ -342,6 +346,12 @@ class SessionManager:
         return session.snapshot()
 
     @observed("answer")
+    async def run_client_tool(self, session_id: str, title: str, kind: str, raw_input: dict, runner):
+        """Run work glue does for the agent inside its current turn: recorded as a tool call,
+        gated by the permission policy, cancelled with the turn (engine/client_tools.py).
+        Returns the runner's ToolOutcome; raises ToolRefused when it did not run."""
+        return await self.session(session_id).client_tools.run(title, kind, raw_input, runner)
+
     async def answer_permission(self, session_id: str, request_id: str, option_id: str) -> dict:
         session = self.session(session_id)
         if not isinstance(option_id, str) or not option_id:

@@ -27,6 +27,7 @@ from ..agents.files import AgentFiles
 from ..agents.registry import AgentSpec, scrubbed_environment
 from .agent_session.control import AGENT_STATE_UPDATES, AgentSessionMixin
 from .attention import ATTENTION_STOP_REASONS, needs_you
+from .client_tools import ClientTools, deliver
 from .config import EngineConfig
 from .context import to_acp
 from .errors import IllegalControl, InvalidOption, StoreFailed, UnknownPermissionRequest
@@ -108,6 +109,8 @@ class Session(AgentSessionMixin):
         self._turnstile = asyncio.Lock()  # one control at a time
         self._launching: asyncio.Task | None = None  # the launch in flight, for a stop to cancel
         self._stops_waiting = 0  # stops queued at the turnstile: no new launch may begin
+        self.client_tools = ClientTools(self)  # work glue does for the agent (client_tools.py)
+        self.mcp_servers: list[dict] = []  # ACP mcpServers given to every session/new|load|resume
 
     def _spawn(self, coro) -> asyncio.Task:
         """Run in the background, holding a reference (the loop keeps only weak ones)."""
@@ -319,6 +322,7 @@ class Session(AgentSessionMixin):
         files = AgentFiles(Path(cwd), self.config.max_agent_file_size, self.config.knob("max_agent_file_size"))
         self.driver = AcpDriver(process.stdout, process.stdin, cwd, sink=self, missing_file=spec.missing_file,
                                 files=files)
+        self.driver.mcp_servers = self.mcp_servers
         self._record("process_start", {"pid": process.pid, "argv": argv})
         self._spawn(self._watch(process))
         try:
@@ -691,7 +695,8 @@ class Session(AgentSessionMixin):
             self._settled(pending, "answered")
             self._notify()
             driver = self.driver
-        await driver.answer_permission(pending.raw_id, option_id)  # a pipe write: outside the turnstile
+        if not deliver(pending.raw_id, option_id):  # ours (client_tools.py), or the agent's
+            await driver.answer_permission(pending.raw_id, option_id)  # a pipe write: outside the turnstile
 
     def _record_withdrawals(self) -> None:
         """Record every pending request as answered `cancelled` (then `_withdraw_permissions`)."""
@@ -700,9 +705,12 @@ class Session(AgentSessionMixin):
                          self.turn.number if self.turn else None)
 
     def _withdraw_permissions(self) -> None:
-        """Tell the agent every pending request is cancelled: after this, no dead buttons anywhere."""
+        """Tell the agent every pending request is cancelled: after this, no dead buttons anywhere;
+        and stop the client tools still running (the turn is being interrupted or stopped)."""
+        self.client_tools.cancel_all()
         for pending in self.permissions.values():
-            self._answer_later(pending.raw_id, None)
+            if not deliver(pending.raw_id, None):  # ours (client_tools.py), or the agent's
+                self._answer_later(pending.raw_id, None)
             self._settled(pending, "withdrawn")
         self.permissions.clear()
 

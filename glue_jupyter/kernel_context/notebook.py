@@ -44,6 +44,18 @@ def notebook_link(path: str) -> dict:
             "title": f"The notebook {os.path.basename(path)}", "mime_type": NOTEBOOK_MIME}
 
 
+def kernel_id() -> str | None:
+    """This kernel's id on its Jupyter server (its connection file is kernel-<id>.json)."""
+    try:
+        from ipykernel.connect import get_connection_file
+
+        name = os.path.basename(get_connection_file())
+    except Exception:  # not an ipykernel, or not running as one
+        return None
+    match = re.fullmatch(r"kernel-(.+)\.json", name)
+    return match.group(1) if match else None
+
+
 def current_cell_id(shell) -> str | None:
     kernel = getattr(shell, "kernel", None)
     try:

@@ -122,6 +122,12 @@ class GlueApp(ExtensionApp):
         "socket is closed with code 4008 (the client reconnects from its last seq).",
     ).tag(config=True)
 
+    kernel_tool_timeout = Float(
+        600.0,
+        help="Seconds one execution of the live-kernel tool (sessions started with --kernel) may "
+        "run before the kernel is interrupted.",
+    ).tag(config=True)
+
     @default("data_dir")
     def _default_data_dir(self) -> str:
         from ..engine.config import default_data_dir
@@ -182,11 +188,18 @@ class GlueApp(ExtensionApp):
     def initialize_handlers(self) -> None:
         limits = {"max_title_length": self.max_title_length, "max_prompt_length": self.max_prompt_length}
         shapes = RequestShapes(yaml.safe_load(handlers.OPENAPI.read_text()), limits)
-        rest = {"manager": self.session_manager, "ready": self.ready, "shapes": shapes}
+        from ..kernel_tool import route as kernel_tool
+
+        self.kernel_tools = kernel_tool.KernelTools(self.session_manager, self.serverapp.kernel_manager,
+                                                    lambda: self.serverapp.connection_url, self.kernel_tool_timeout)
+        rest = {"manager": self.session_manager, "ready": self.ready, "shapes": shapes,
+                "kernel_tools": self.kernel_tools}
         sockets = {"manager": self.session_manager, "ready": self.ready,
                    "write_timeout": self.stream_write_timeout}
         self.handlers.extend((route, handler, rest) for route, handler in handlers.routes)
         self.handlers.extend((route, handler, sockets) for route, handler in stream.routes)
+        tool = {"tools": self.kernel_tools, "ready": self.ready}
+        self.handlers.extend((route, handler, tool) for route, handler in kernel_tool.routes)
 
     async def ready(self) -> None:
         """Open the manager once, on the running loop. Handlers await this before use, because

@@ -44,10 +44,11 @@ class GlueHandler(ScrubbedLogs, APIHandler):
     auth_resource = AUTH_RESOURCE
     query_params: tuple[str, ...] = ()  # what this route reads from the query string
 
-    def initialize(self, manager, ready, shapes) -> None:
+    def initialize(self, manager, ready, shapes, kernel_tools=None) -> None:
         self.manager = manager
         self.ready = ready
         self.shapes = shapes
+        self.kernel_tools = kernel_tools  # kernel_tool.route.KernelTools
 
     async def prepare(self) -> None:
         await super().prepare()
@@ -141,8 +142,9 @@ class SessionsHandler(GlueHandler):
     @authorized
     async def post(self) -> None:
         data = self.body("startSession")
-        with glue_errors():
+        with glue_errors(), self.kernel_tools.granting(data) as bind:  # kernel_id: the kernel tool
             session = await self.manager.start_session(**data)
+            bind(session["id"])
         self.write_json(session, status=201)
 
 

@@ -52,6 +52,7 @@ class Session:
     cwd: str
     history: list = field(default_factory=list)   # [{"role": "user"|"agent", "text": ...}]
     turn: Turn | None = None
+    mcp_servers: list = field(default_factory=list)  # as the client gave them (not kept)
     closed: bool = False    # by session/close: recorded with the history, so a client can tell
     # Not kept with the history: a loaded session starts in the default mode and model, as
     # real agents' sessions do, so a client must re-apply what the user chose.
@@ -203,7 +204,8 @@ class DemoAgent:
         return Settings(mode=self.options.start_mode)
 
     async def new_session(self, params: dict) -> dict:
-        session = Session(id=os.urandom(16).hex(), cwd=require_cwd(params), settings=self._new_settings())
+        session = Session(id=os.urandom(16).hex(), cwd=require_cwd(params), settings=self._new_settings(),
+                          mcp_servers=params.get("mcpServers") or [])
         self.sessions[session.id] = session
         self.store.save(session)
         self._announce_commands(session)
@@ -242,7 +244,8 @@ class DemoAgent:
         running = self.sessions.get(session_id)
         if running is not None and running.turn is not None:
             raise RpcError(INVALID_REQUEST, f"session {session_id} has a prompt running")
-        session = Session(id=session_id, cwd=cwd, history=history, settings=self._new_settings())
+        session = Session(id=session_id, cwd=cwd, history=history, settings=self._new_settings(),
+                          mcp_servers=params.get("mcpServers") or [])
         if self.options.replay_after_load:  # the answer goes out first, the history after it
             self._soon(self._replay(session, paced=True))
         else:
@@ -277,7 +280,7 @@ class DemoAgent:
         session.history.append({"role": "user", "text": user_text})
         self.store.save(session)
         turn = session.turn = Turn(self.wire, session.id, session.cwd, self.options.pace, earlier, attachments,
-                                   session.settings, self.options.offers)
+                                   session.settings, self.options.offers, session.mcp_servers)
         await self._session_info(session, "active")
         try:
             stop_reason = await turn.run(choose_script(user_text), user_text)

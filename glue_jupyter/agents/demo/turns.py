@@ -11,6 +11,7 @@ from asyncio.subprocess import DEVNULL, PIPE
 from typing import Awaitable, Callable
 
 from .context import Attachment, acknowledgement, attachment_of, suggest_code, suggest_fix
+from .mcp_client import McpClient, McpError, stdio_servers
 from .settings import MODES, Settings
 from .wire import RpcError, Wire, log
 
@@ -81,9 +82,11 @@ class Turn:
 
     def __init__(self, wire: Wire, session_id: str, cwd: str, pace: float,
                  earlier_user_messages: list[str], attachments: list[Attachment] | None = None,
-                 settings: Settings | None = None, offers: str = "config") -> None:
+                 settings: Settings | None = None, offers: str = "config",
+                 mcp_servers: list[dict] | None = None) -> None:
         self.wire = wire
         self.attachments = attachments or []  # context blocks of the prompt
+        self.mcp_servers = mcp_servers or []  # the client's MCP servers for this session
         self.session_id = session_id
         self.cwd = cwd
         self.pace = pace
@@ -187,10 +190,11 @@ class Turn:
     async def update_tool(self, tool_call_id: str, **fields) -> None:
         await self.emit({"sessionUpdate": "tool_call_update", "toolCallId": tool_call_id, **fields})
 
-    async def spawn(self, *argv: str, stdout=DEVNULL, stderr=PIPE) -> asyncio.subprocess.Process:
+    async def spawn(self, *argv: str, stdout=DEVNULL, stderr=PIPE, stdin=DEVNULL,
+                    env: dict | None = None) -> asyncio.subprocess.Process:
         """Start a tool process in the session's cwd (in our own process group, on purpose)."""
         starting = asyncio.ensure_future(asyncio.create_subprocess_exec(
-            *argv, cwd=self.cwd, stdin=DEVNULL, stdout=stdout, stderr=stderr))
+            *argv, cwd=self.cwd, stdin=stdin, stdout=stdout, stderr=stderr, env=env))
         try:
             process = await asyncio.shield(starting)
         except asyncio.CancelledError:
@@ -411,6 +415,45 @@ async def fix(turn: Turn, text: str) -> str:
     return "end_turn"
 
 
+def code_of(text: str) -> str:
+    """The code a `kernel` prompt asks to run: in backticks, or after "kernel:"."""
+    fenced = re.search(r"```(?:python)?\n(.*?)```", text, re.DOTALL) or re.search(r"`([^`]+)`", text)
+    if fenced:
+        return fenced.group(1).strip()
+    return text.split(":", 1)[1].strip() if ":" in text else ""
+
+
+async def kernel(turn: Turn, text: str) -> str:
+    """Run code through the client's MCP kernel tool (a session started with --kernel)."""
+    servers = stdio_servers(turn.mcp_servers)
+    code = code_of(text)
+    if not servers:
+        await turn.stream("I have no kernel tool in this session: start it from a notebook with "
+                          "`%glue start --kernel` to let me run code there.")
+        return "end_turn"
+    if not code:
+        await turn.stream("Tell me what to run, e.g. “kernel: df.shape”.")
+        return "end_turn"
+    await turn.say(f"Running `{preview(code, 60)}` in the notebook's kernel… ")
+    client = await McpClient.start(servers[0], lambda *argv, env: turn.spawn(
+        *argv, stdin=PIPE, stdout=PIPE, stderr=DEVNULL, env=env))
+    try:
+        tools = await client.tools()
+        tool = next((t for t in tools if "code" in ((t.get("inputSchema") or {}).get("properties") or {})), None)
+        if tool is None:
+            await turn.stream("The MCP server offers no tool that takes code.")
+            return "end_turn"
+        output, failed = await client.call(tool["name"], {"code": code})
+    except McpError as exc:
+        await turn.stream(f"The kernel tool did not answer: {exc}")
+        return "end_turn"
+    finally:
+        client.close()
+    verdict = "It failed" if failed else "The kernel answered"
+    await turn.stream(f"{verdict}:\n\n```\n{output.rstrip()}\n```\n", chunks=3)
+    return "end_turn"
+
+
 async def snippet(turn: Turn, text: str) -> str:
     await turn.stream(suggest_code(turn.attachments), chunks=3)
     return "end_turn"
@@ -598,6 +641,7 @@ async def switch(turn: Turn, text: str) -> str:
 
 # First match wins, in this order (case-insensitive, whole words).
 KEYWORD_SCRIPTS: list[tuple[str, Script]] = [
+    ("kernel", kernel),  # first: the code it runs may say anything ("time.sleep(1)")
     ("verbatim", verbatim), ("crash", crash), ("garbage", garbage), ("flood", flood), ("stubborn", stubborn),
     ("sleep", sleep_tool), ("write", write_file), ("fix", fix), ("snippet", snippet), ("switch", switch),
     ("recall", recall), ("cat", cat), ("surrogate", surrogate), ("quick", quick), ("picture", picture),

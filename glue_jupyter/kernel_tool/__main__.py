@@ -1,0 +1,3 @@
+from .mcp import main
+
+main()
