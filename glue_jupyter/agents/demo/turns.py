@@ -641,8 +641,9 @@ async def switch(turn: Turn, text: str) -> str:
 
 # First match wins, in this order (case-insensitive, whole words).
 KEYWORD_SCRIPTS: list[tuple[str, Script]] = [
-    ("kernel", kernel),  # first: the code it runs may say anything ("time.sleep(1)")
-    ("verbatim", verbatim), ("crash", crash), ("garbage", garbage), ("flood", flood), ("stubborn", stubborn),
+    ("verbatim", verbatim),
+    ("kernel", kernel),  # before the others: the code it runs may say anything ("time.sleep(1)")
+    ("crash", crash), ("garbage", garbage), ("flood", flood), ("stubborn", stubborn),
     ("sleep", sleep_tool), ("write", write_file), ("fix", fix), ("snippet", snippet), ("switch", switch),
     ("recall", recall), ("cat", cat), ("surrogate", surrogate), ("quick", quick), ("picture", picture),
 ]
