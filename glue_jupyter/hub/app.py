@@ -8,6 +8,7 @@ traits (`--GluePortal.server_timeout=1`), with defaults that need no configurati
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import secrets
 import signal
@@ -38,8 +39,12 @@ class GluePortal(Application):
     description = "One place for a user's agent sessions across all their JupyterHub servers."
     version = __version__
 
-    url = Unicode(help="Where the portal listens. Default: $JUPYTERHUB_SERVICE_URL, else http://127.0.0.1:10101."
-                  ).tag(config=True)
+    url = Unicode(help="The portal's address as the proxy reaches it. Default: $JUPYTERHUB_SERVICE_URL, "
+                  "else http://127.0.0.1:10101.").tag(config=True)
+    ip = Unicode(help="The interface to listen on. Default: the host of `url` when it is an address or "
+                 "localhost, else every interface (on Kubernetes the url names the hub's Service, e.g. "
+                 "http://hub:10101, which the pod cannot bind).").tag(config=True)
+    port = Int(help="The port to listen on. Default: the port of `url`.").tag(config=True)
     base_url = Unicode(help="The portal's URL prefix. Default: $JUPYTERHUB_SERVICE_PREFIX, else /services/glue/."
                        ).tag(config=True)
     hub_api_url = Unicode(help="The hub's REST API. Default: $JUPYTERHUB_API_URL.").tag(config=True)
@@ -62,6 +67,20 @@ class GluePortal(Application):
     @default("url")
     def _default_url(self) -> str:
         return os.environ.get("JUPYTERHUB_SERVICE_URL") or "http://127.0.0.1:10101"
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        host = urlparse(self.url).hostname or "127.0.0.1"
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return "127.0.0.1" if host == "localhost" else "0.0.0.0"
+        return host
+
+    @default("port")
+    def _default_port(self) -> int:
+        parsed = urlparse(self.url)
+        return parsed.port or (443 if parsed.scheme == "https" else 80)
 
     @default("base_url")
     def _default_base_url(self) -> str:
@@ -98,9 +117,8 @@ class GluePortal(Application):
 
     async def _serve(self) -> None:
         app = self.make_app()
-        where = urlparse(self.url)
         server = HTTPServer(app, xheaders=True, max_body_size=handlers.MAX_BODY)
-        server.listen(where.port or 80, where.hostname or "127.0.0.1")
+        server.listen(self.port, self.ip)
         self.log.info("glue portal %s at %s%s (hub API %s)", __version__, self.url.rstrip("/"),
                       self.base_url, self.hub_api_url)
         # The hub stops a managed service with SIGINT or SIGTERM: both end it quietly.
