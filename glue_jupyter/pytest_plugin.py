@@ -50,6 +50,19 @@ def demo_agents(state_dir: Path | str) -> dict[str, dict]:
     }
 
 
+def require(items, folder: Path, marker: str, missing: str | None, what: str) -> None:
+    """For `pytest_collection_modifyitems`: mark every test under `folder` with `marker`; when a
+    prerequisite is `missing` (a sentence saying what and how to get it), fail the run in CI
+    (CI=true) and skip those tests elsewhere, where -ra says why."""
+    if missing and os.environ.get("CI"):
+        raise pytest.UsageError(f"{what} cannot run: {missing}")
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(folder):
+            item.add_marker(getattr(pytest.mark, marker))
+            if missing:
+                item.add_marker(pytest.mark.skip(reason=missing))
+
+
 async def first_event(manager, session_id: str, predicate: Callable[[dict], bool],
                       after_seq: int = 0, timeout: float = WAIT) -> dict:
     """The first event after `after_seq` matching `predicate`: replayed, or awaited live."""

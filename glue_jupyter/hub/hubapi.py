@@ -16,16 +16,9 @@ from urllib.parse import quote, urlencode, urlparse
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
+from .errors import HubError
+
 PAGINATION = "application/jupyterhub-pagination+json"
-
-
-class HubError(Exception):
-    """The hub refused or failed a request; `status` is what the portal answers in turn."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..client.permissions import pending_requests
-from .hubapi import HubAPI, HubError, HubServer, servers_of
-from .servers import LastSeen, ServerClient, ServerRefused, ServerUnreachable, ServerView, session_path
-
-
-class PortalError(Exception):
-    """Refused or failed, with the status and message the portal's API answers."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
+from .errors import HubError, PortalError, ServerRefused, ServerUnreachable
+from .hubapi import HubAPI, HubServer, servers_of
+from .servers import LastSeen, ServerClient, ServerView, session_path
 
 
 @dataclass
@@ -47,18 +39,30 @@ class Portal:
         # Unfiltered scopes only: "admin:servers!group=x" does not make a glue admin.
         return bool(caller.scopes & self.admin_scopes)
 
-    async def listing(self, caller: Caller) -> dict[str, Any]:
+    async def listing(self, caller: Caller, timing: dict[str, float] | None = None) -> dict[str, Any]:
+        """Every server the caller may see, with its sessions. `timing` receives how long each
+        step took, in seconds (hub, routes, servers): the API's Server-Timing header."""
+        timing = {} if timing is None else timing
+        clock = time.perf_counter()
+
+        def lap(step: str) -> None:
+            nonlocal clock
+            now = time.perf_counter()
+            timing[step], clock = now - clock, now
+
         everyone = self.sees_everyone(caller)
         try:
             users = await self.hub.users(caller.token) if everyone else [await self.hub.user(caller.token, caller.name)]
         except HubError as e:
             raise PortalError(e.status if e.status < 500 else 502, e.message) from None
+        lap("hub")
         servers = [server for user in users for server in servers_of(user)]
         routes = await self._routes() if any(s.state == "running" for s in servers) else {}
-        views = await asyncio.gather(*(
+        lap("routes")
+        views = list(await asyncio.gather(*(
             self.servers.view(server, self.servers.base_url(server, routes), caller.token, self.last_seen)
-            for server in servers))
-        views = list(views)
+            for server in servers)))
+        lap("servers")
         if not any(v.user == caller.name and v.name == "" for v in views):
             # Never started (or removed): still offer to start it.
             views.append(ServerView(caller.name, "", "", "stopped"))

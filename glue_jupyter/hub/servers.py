@@ -18,22 +18,10 @@ from urllib.parse import quote, urlencode
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from tornado.simple_httpclient import HTTPTimeoutError
 
+from .errors import ServerRefused, ServerUnreachable
 from .hubapi import HubServer, server_path
 
 LISTING = {"no_track_activity": "1"}
-
-
-class ServerUnreachable(Exception):
-    """No answer from the server: `message` says which (it timed out, refused, reset…)."""
-
-
-class ServerRefused(Exception):
-    """The server answered with an error; status and its message, to pass on."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass

@@ -4,30 +4,24 @@ elsewhere the tests are skipped and -ra says why. The hub itself is in hub_fixtu
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from hub_fixtures import end_hub, find_proxy, launch_hub
+from hub_fixtures import find_proxy, running_hub
+
+from glue_jupyter.pytest_plugin import require
 
 
 def pytest_collection_modifyitems(config, items):
-    here = Path(__file__).parent
-    reason = None
+    missing = None
     try:
         import jupyterhub  # noqa: F401
         import jupyterhub_idle_culler  # noqa: F401
     except ImportError as e:
-        reason = f"{e.name} is not installed (pip install -e '.[test]')"
-    if reason is None and find_proxy() is None:
-        reason = "configurable-http-proxy is missing (`./dev test` installs it into ~/.cache/glue_jupyter/npm-tools)"
-    if reason and os.environ.get("CI"):
-        raise pytest.UsageError(f"JupyterHub tests cannot run: {reason}")
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(here):
-            item.add_marker(pytest.mark.hub)
-            if reason:
-                item.add_marker(pytest.mark.skip(reason=reason))
+        missing = f"{e.name} is not installed (pip install -e '.[test]')"
+    if missing is None and find_proxy() is None:
+        missing = "configurable-http-proxy is missing (`./dev test` installs it into ~/.cache/glue_jupyter/npm-tools)"
+    require(items, Path(__file__).parent, "hub", missing, "JupyterHub tests")
 
 
 def pytest_configure(config):
@@ -49,18 +43,13 @@ def jp_server_cleanup():
 def hub(tmp_path_factory):
     """The team's hub, shared by the modules here that need no culler: alice's default server and
     her named server "lab2", bob's default server; carol (a glue admin) has none running."""
-    hub = launch_hub(tmp_path_factory.mktemp("hub"))
-    try:
-        hub.start_servers(("alice", ""), ("alice", "lab2"), ("bob", ""))
+    with running_hub(tmp_path_factory.mktemp("hub"), ("alice", ""), ("alice", "lab2"), ("bob", "")) as hub:
         yield hub
-    finally:
-        end_hub(hub)
 
 
 @pytest.fixture(scope="session")
 def tokens(hub) -> dict[str, str]:
-    """An API token of each user, with the user's own permissions (as the hub's Token page makes)."""
-    return {user: hub.token_for(user) for user in ("alice", "bob", "carol")}
+    return hub.tokens()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -149,6 +150,10 @@ class Hub:
     def token_for(self, user: str, **body) -> str:
         return self.api("POST", f"users/{user}/tokens", body={"note": "glue tests", **body})["token"]
 
+    def tokens(self) -> dict[str, str]:
+        """An API token of each user, with the user's own permissions (as the hub's Token page makes)."""
+        return {user: self.token_for(user) for user in (*USERS, ADMIN)}
+
     def server_model(self, user: str, name: str = "") -> dict | None:
         return (self.api("GET", f"users/{user}", include_stopped_servers=1)["servers"] or {}).get(name)
 
@@ -264,3 +269,15 @@ def end_hub(hub: Hub) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(hub.process.pid, signal.SIGKILL)
             hub.process.wait()
+
+
+@contextmanager
+def running_hub(home: Path, *servers: tuple[str, str], **options):
+    """A hub (see `launch_hub` for `options`) with `servers` started, ended on the way out."""
+    hub = launch_hub(home, **options)
+    try:
+        if servers:
+            hub.start_servers(*servers)
+        yield hub
+    finally:
+        end_hub(hub)

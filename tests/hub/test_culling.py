@@ -7,23 +7,20 @@ from __future__ import annotations
 
 import psutil
 import pytest
-from hub_fixtures import end_hub, launch_hub, until
+from hub_fixtures import running_hub, until
 
 CULL_TIMEOUT = 6  # seconds of inactivity; servers report activity every 1 s, the culler looks every 1 s
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    hub = launch_hub(tmp_path_factory.mktemp("hub"), cull_timeout=CULL_TIMEOUT)
-    try:
+    with running_hub(tmp_path_factory.mktemp("hub"), cull_timeout=CULL_TIMEOUT) as hub:
         yield hub
-    finally:
-        end_hub(hub)
 
 
 @pytest.fixture(scope="module")
 def tokens(hub) -> dict[str, str]:
-    return {user: hub.token_for(user) for user in ("alice", "bob", "carol")}
+    return hub.tokens()
 
 
 def session(hub, user: str, token: str, prompt: str | None = None) -> str:

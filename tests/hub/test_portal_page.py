@@ -7,22 +7,20 @@ from __future__ import annotations
 import os
 import re
 import signal
-from pathlib import Path
 
 import pytest
 from hub_fixtures import PASSWORD
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-    from ui.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-except ImportError as e:  # pragma: no cover
-    MISSING = f"{e.name} is not installed"
-else:
-    MISSING = None if Path(CHROMIUM).exists() else f"{CHROMIUM} is missing (apt-get install chromium)"
-    expect.set_options(timeout=20_000)
+from ui.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, missing_browser
+
+MISSING = missing_browser()
 if MISSING and os.environ.get("CI"):
     raise pytest.UsageError(f"the portal's browser test cannot run: {MISSING}")
 pytestmark = pytest.mark.skipif(bool(MISSING), reason=str(MISSING))
+if not MISSING:
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=20_000)
 
 PHONE = {"width": 390, "height": 844}
 

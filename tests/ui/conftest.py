@@ -34,6 +34,8 @@ from typing import Any, Callable
 
 import pytest
 
+from glue_jupyter.pytest_plugin import require
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("GLUE_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -58,21 +60,17 @@ except ImportError:  # pragma: no cover
     sync_playwright = None
 
 
-def pytest_collection_modifyitems(config, items):
-    here = Path(__file__).parent
-    reason = None
+def missing_browser() -> str | None:
     if sync_playwright is None:
-        reason = "the playwright package is not installed"
-    elif not Path(CHROMIUM).exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-    if reason and os.environ.get("CI"):
-        # In CI the browser tests are part of the contract: a missing browser is a failure.
-        raise pytest.UsageError(f"browser tests cannot run: {reason}")
-    for item in items:
-        if Path(str(item.fspath)).is_relative_to(here):
-            item.add_marker(pytest.mark.ui)
-            if reason:  # a developer's machine without a browser: skipped, and -ra says why
-                item.add_marker(pytest.mark.skip(reason=reason))
+        return "the playwright package is not installed"
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    # In CI the browser tests are part of the contract: a missing browser is a failure.
+    require(items, Path(__file__).parent, "ui", missing_browser(), "browser tests")
 
 
 def pytest_configure(config):
