@@ -194,6 +194,51 @@ class Hub:
         return until(lambda: (s := self.glue("GET", user, f"sessions/{sid}", token, server=server))
                      and predicate(s) and s, what, timeout)
 
+    def run_in_kernel(self, user: str, token: str, code: str, timeout: float = WAIT) -> str:
+        """Start a kernel in the user's server, run `code` in it over the kernel's WebSocket (as
+        JupyterLab does), shut it down; returns what the cell showed (text), errors included."""
+        import uuid
+
+        import websocket
+
+        kernel = self.glue_raw("POST", user, "api/kernels", token, {"name": "python3"})
+        ws_url = self.url.replace("http", "ws", 1) + f"user/{user}/api/kernels/{kernel['id']}/channels"
+        socket = websocket.create_connection(ws_url, header=[f"Authorization: token {token}"], timeout=timeout)
+        msg_id = uuid.uuid4().hex
+        try:
+            socket.send(json.dumps({
+                "header": {"msg_id": msg_id, "msg_type": "execute_request", "session": uuid.uuid4().hex,
+                           "username": user, "version": "5.3", "date": ""},
+                "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+                "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
+                            "allow_stdin": False, "stop_on_error": True},
+            }))
+            shown = []
+            while True:
+                message = json.loads(socket.recv())
+                if message.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                kind, content = message["msg_type"], message["content"]
+                if kind == "stream":
+                    shown.append(content["text"])
+                elif kind in ("display_data", "execute_result"):
+                    shown.append(content["data"].get("text/plain", ""))
+                elif kind == "error":
+                    shown.append("\n".join(content["traceback"]))
+                elif kind == "status" and content["execution_state"] == "idle":
+                    return "".join(shown)
+        finally:
+            socket.close()
+            self.glue_raw("DELETE", user, f"api/kernels/{kernel['id']}", token, expect=204)
+
+    def glue_raw(self, method: str, user: str, path: str, token: str, body: Any = None,
+                 expect: int | tuple[int, ...] | None = (200, 201)) -> Any:
+        """Any route of the user's server (path under /user/NAME/), through the proxy."""
+        response = self.http.request(method, f"{self.url}user/{user}/{path}", json=body,
+                                     headers={"Authorization": f"token {token}"})
+        _check(response, expect)
+        return response.json() if response.content else None
+
     # -- the portal ----------------------------------------------------------------------------
     def portal(self, method: str, path: str, token: str, body: Any = None,
                expect: int | tuple[int, ...] | None = 200) -> Any:

@@ -1,5 +1,6 @@
-"""`jupyter glue` on a JupyterHub: inside a user's server with no flags at all, and from anywhere
-with the hub's URL and one of the user's API tokens."""
+"""The surfaces on a JupyterHub: `jupyter glue` inside a user's server with no flags at all and
+from anywhere with the hub's URL and one of the user's API tokens; the magics in a kernel of the
+user's server, finding it on their own."""
 
 from __future__ import annotations
 
@@ -49,3 +50,13 @@ def test_inside_a_users_server_no_flags_are_needed(hub, tokens, started):
     listing = glue("list", "--json", env=server.environ(), cwd=Path(server.cwd()))
     assert listing.returncode == 0, listing.stderr
     assert sid in {s["id"] for s in json.loads(listing.stdout)}
+
+
+def test_the_magics_in_a_kernel_of_a_users_server_find_it(hub, tokens, started):
+    started("alice", title="Seen from a notebook", server="lab2")
+    shown = hub.run_in_kernel("alice", tokens["alice"], "%load_ext glue_jupyter\n%glue list")
+    # The default server's kernel lists the default server's sessions, not lab2's.
+    assert "Seen from a notebook" not in shown and "Error" not in shown and "error" not in shown.lower(), shown
+    started("alice", title="Tidy the loaders")
+    shown = hub.run_in_kernel("alice", tokens["alice"], "%load_ext glue_jupyter\n%glue list")
+    assert "Tidy the loaders" in shown, shown
