@@ -282,7 +282,7 @@ def main() -> None:
         print(f"| alice's own listing (1 real server, {sum(len(s['sessions']) for s in alices['servers'])} "
               f"sessions) | {alice_list * 1000:,.0f} ms | | one server asked directly: "
               f"{one_server * 1000:,.0f} ms |")
-        print(f"inside the portal (Server-Timing): all answering: {healthy_steps}; degraded: {degraded_steps}")
+        print(f"inside the portal (Server-Timing; hub = its users and routing table): all answering: {healthy_steps}; degraded: {degraded_steps}")
         print(f"deadline per server: {DEADLINE:g} s; the degraded listing stays within "
               f"{degraded / DEADLINE:.2f}× the deadline; asking in turn took "
               f"{sequential_degraded / max(degraded, 1e-9):.1f}× longer")

@@ -41,7 +41,8 @@ class Portal:
 
     async def listing(self, caller: Caller, timing: dict[str, float] | None = None) -> dict[str, Any]:
         """Every server the caller may see, with its sessions. `timing` receives how long each
-        step took, in seconds (hub, routes, servers): the API's Server-Timing header."""
+        step took, in seconds (hub: the servers and their addresses; servers: asking them all):
+        the API's Server-Timing header."""
         timing = {} if timing is None else timing
         clock = time.perf_counter()
 
@@ -51,14 +52,18 @@ class Portal:
             timing[step], clock = now - clock, now
 
         everyone = self.sees_everyone(caller)
-        try:
-            users = await self.hub.users(caller.token) if everyone else [await self.hub.user(caller.token, caller.name)]
+
+        async def visible_users() -> list[dict]:
+            if everyone:
+                return await self.hub.users(caller.token)
+            return [await self.hub.user(caller.token, caller.name)]
+
+        try:  # who has which servers, and where they listen: two independent questions to the hub
+            users, routes = await asyncio.gather(visible_users(), self._routes())
         except HubError as e:
             raise PortalError(e.status if e.status < 500 else 502, e.message) from None
         lap("hub")
         servers = [server for user in users for server in servers_of(user)]
-        routes = await self._routes() if any(s.state == "running" for s in servers) else {}
-        lap("routes")
         views = list(await asyncio.gather(*(
             self.servers.view(server, self.servers.base_url(server, routes), caller.token, self.last_seen)
             for server in servers)))

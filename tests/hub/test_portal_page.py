@@ -98,6 +98,12 @@ def test_alice_steers_her_sessions_on_both_servers(hub, tokens, started, signed_
     expect(notes.locator(".glue-state")).to_have_text("idle")
     expect(notes.get_by_role("button", name="Answer…")).to_have_count(0)
 
+    # The page's own requests carry the XSRF token; a forged one from another page would not.
+    forged = page.evaluate("""async (path) => (await fetch(path, {method: "POST", body: "{}",
+        credentials: "same-origin"})).status""", f"/services/glue/api/users/alice/sessions/{asking['id']}/stop")
+    assert forged == 403
+    expect(notes.locator(".glue-state")).to_have_text("idle")
+
     tidy = row(page, "Tidy up the loading code")
     tidy.get_by_role("button", name="Pause").click()
     expect(tidy.locator(".glue-state")).to_have_text("paused")
