@@ -292,8 +292,8 @@
     const busy = inFlight.has(key);
     const live = !server.stale && server.state === "running";
     const reason = needsYou(session);
+    const dot = el("span", { class: `glue-dot glue-${session.state}`, "aria-hidden": "true" });
     const title = el("div", { class: "glue-title" },
-      el("span", { class: `glue-dot glue-${session.state}`, "aria-hidden": "true" }),
       el("span", { class: "fw-semibold", text: titleOf(session) }),
       el("span", { class: "glue-state text-body-secondary small", text: session.state }),
       reason ? el("span", { class: "badge rounded-pill text-bg-warning glue-needs-you", text: NEEDS_YOU_TEXT[reason] || reason }) : null);
@@ -326,7 +326,7 @@
       }
     }
     const row = el("li", { class: "list-group-item glue-session", "data-session": session.id, "data-state": session.state },
-      el("div", { class: "glue-session-main" }, title, meta), actions);
+      el("div", { class: "glue-session-main" }, dot, title, meta), actions);
     const waiting = answers.get(key);
     if (live && waiting) row.append(requestsPanel(server, session, waiting, busy));
     return row;
