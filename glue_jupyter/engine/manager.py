@@ -24,6 +24,7 @@ from .config import EngineConfig
 from .context import check_context
 from .errors import AgentFailed, AgentNotInstalled, GlueError, InvalidRequest, NoFreeSlot, UnknownAgent, UnknownSession
 from .groups import GroupKeeper
+from .private import private_folder
 from .observer import NO_OBSERVER, EngineObserver
 from .inputs import check_text, check_unicode, resolve_folder
 from .session import Session
@@ -113,6 +114,7 @@ class SessionManager:
     # opening and closing --------------------------------------------------------------
 
     async def open(self) -> None:
+        private_folder(self.config.data_dir)  # glue's own folder: the agents' state lives here too
         self.store = Store(self.config.db_path)
         self.groups = GroupKeeper(self.store, self.config.stop_grace_period)
         leftovers = await self.groups.open()  # what a crash of the previous run left running

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..agents.unicode import valid_text
+from .private import create_private, private_files, private_folder
 
 SCHEMA_VERSION = 2
 
@@ -110,7 +111,10 @@ def fts_query(text: str) -> str:
 class Store:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent, repair=False)
+        # The database and its -wal and -shm (SQLite gives them the database's mode) are 0600.
+        create_private(self.path)
+        private_files(*self.companions())
         self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a crash of this process; only power loss can lose
@@ -132,6 +136,10 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def companions(self) -> list[Path]:
+        """The database file and the files SQLite keeps beside it."""
+        return [self.path, *(self.path.with_name(self.path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))]
 
     @contextlib.contextmanager
     def atomic(self):

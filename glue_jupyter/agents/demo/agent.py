@@ -69,6 +69,19 @@ class HistoryStore:
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
+        self._make_private()
+
+    def _make_private(self) -> None:
+        """Histories are their user's alone; repairs what an older version left readable (one
+        stat when there is nothing to repair)."""
+        try:
+            if os.stat(self.directory).st_mode & 0o077 == 0:
+                return
+            os.chmod(self.directory, 0o700)
+            for name in os.listdir(self.directory):
+                os.chmod(os.path.join(self.directory, name), 0o600)
+        except OSError:
+            pass  # not there yet (save creates it 0700), or not ours to change
 
     def _path(self, session_id: str) -> str:
         return os.path.join(self.directory, f"{session_id}.json")
@@ -76,10 +89,13 @@ class HistoryStore:
     def save(self, session: Session) -> None:
         path = self._path(session.id)
         try:
-            os.makedirs(self.directory, exist_ok=True)
-            with open(path + ".tmp", "w", encoding="utf-8") as file:
+            # A transcript is its user's alone: the folder 0700, each history 0600.
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            with open(fd, "w", encoding="utf-8") as file:
                 json.dump({"sessionId": session.id, "cwd": session.cwd, "history": session.history,
                            "closed": session.closed}, file)
+            os.chmod(path + ".tmp", 0o600)  # a .tmp left over by an older version may be 0644
             os.replace(path + ".tmp", path)  # never leave a half-written history behind
         except OSError as exc:
             log(f"cannot save the history of {session.id}: {exc}")
