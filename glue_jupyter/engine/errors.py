@@ -106,7 +106,8 @@ class StoreFailed(GlueError):
 
     def __init__(self, session_id: str, reason: str):
         super().__init__(
-            f"Session {session_id} cannot be saved: the sessions database refused to write ({reason}). "
+            f"Session {session_id[:SHORT_ID]} cannot be saved: the sessions database refused to write "
+            f"({reason}). "
             "Nothing was changed; free some space (or repair the database) and try again."
         )
         self.session_id = session_id

@@ -7,40 +7,28 @@ kind), with real demo agents and their tool processes; the OS (/proc) is the jud
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import psutil
 import pytest
 
-from glue_jupyter.engine import EngineConfig, SessionManager
+from glue_jupyter.engine import SessionManager
 from glue_jupyter.engine.groups import MARKER_VARIABLE
 from glue_jupyter.engine.groups.watchdog import start_ticks
 from glue_jupyter.engine.store import Store
-from glue_jupyter.testing import census
+from glue_jupyter.testing import census, child_engine
+from glue_jupyter.testing.child_engine import config
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 WAIT = 30
 
-# An engine with a running turn (its tool: `sleep 300`) and a paused (frozen) session; it
-# prints every process of the two agents' groups, then waits to be killed.
-ENGINE = textwrap.dedent("""
-    import asyncio, json, re, sys
-    from pathlib import Path
-    from glue_jupyter.engine import EngineConfig, SessionManager
-
-    async def main(folder):
-        demo = [sys.executable, "-m", "glue_jupyter.agents.demo", "--pace", "0.02",
-                "--state-dir", str(folder / "demo-state")]
-        manager = SessionManager(EngineConfig(db_path=folder / "sessions.db", data_dir=folder / "data",
-                                              root_dir=folder, agents={"demo": {"argv": demo}},
-                                              stop_grace_period=2.0))
-        await manager.open()
+# A running turn (its tool: `sleep 300`) and a paused (frozen) session: every process of the
+# two agents' groups.
+BUSY_AND_PAUSED = """
+    async def scene(manager, folder):
         busy = await manager.start_session("demo", str(folder), prompt="sleep")
         sub = manager.subscribe(busy["id"])
         tool = None
@@ -52,11 +40,8 @@ ENGINE = textwrap.dedent("""
         paused = await manager.start_session("demo", str(folder))
         await manager.pause(paused["id"])
         groups = {sid: manager.sessions[sid].process.pgid for sid in (busy["id"], paused["id"])}
-        print(json.dumps({"groups": groups, "tool": tool, "watchdog": manager.groups._watchdog.pid}), flush=True)
-        await asyncio.Event().wait()
-
-    asyncio.run(main(Path(sys.argv[1])))
-""")
+        return {"groups": groups, "tool": tool, "watchdog": manager.groups._watchdog.pid}
+"""
 
 
 def group_processes(pgids) -> list[int]:
@@ -71,18 +56,9 @@ def kill_groups(pgids) -> None:
 
 
 def run_engine(folder: Path) -> tuple[subprocess.Popen, dict]:
-    engine = subprocess.Popen([sys.executable, "-c", ENGINE, str(folder)], stdout=subprocess.PIPE,
-                              stdin=subprocess.DEVNULL, text=True)
-    line = engine.stdout.readline()
-    assert line, f"the engine did not start (exit {engine.poll()})"
-    found = json.loads(line)
+    engine, found = child_engine.run(folder, BUSY_AND_PAUSED)
     assert found["tool"] in group_processes(found["groups"].values())
     return engine, found
-
-
-def config(folder: Path) -> EngineConfig:
-    return EngineConfig(db_path=folder / "sessions.db", data_dir=folder / "data", root_dir=folder,
-                        agents={}, stop_grace_period=2.0)
 
 
 def test_the_watchdog_ends_every_group_when_the_engine_is_killed(tmp_path):
