@@ -51,6 +51,8 @@ export class FileSync {
   private readonly streams = new Map<string, ReconnectingStream>();
   private readonly lastDiff = new Map<string, IChange>();
   private readonly pending = new Map<DocumentRegistry.Context, Conflict>();
+  /** Collaborative documents already told about, per session, turn and path. */
+  private readonly told = new Set<string>();
   private root: string | null = null;
   private disposed = false;
   /** Batches are handled one after the other: two syncs of a file never interleave. */
@@ -151,7 +153,11 @@ export class FileSync {
       }
       const change = this.lastDiff.get(path) ?? { session, turn, path, oldText: null, newText: null };
       if (context.model.collaborative) {
-        this.tell(`${basename(rel)} was changed by the agent${turnText(turn)}; the shared document took the change.`, change);
+        const key = `${session.id}:${turn}:${path}`;
+        if (!this.told.has(key)) {
+          this.told.add(key);
+          this.tell(`${basename(rel)} was changed by the agent${turnText(turn)}; the shared document took the change.`, change);
+        }
         continue;
       }
       let disk: Contents.IModel;

@@ -145,7 +145,13 @@ class LabServer:
                 self.api("POST", f"api/glue/sessions/{s['id']}/stop", {})
 
 
-def write_server_config(path: Path, root: Path, data: Path, db: Path, extra: str = "") -> None:
+# jupyter-collaboration (real-time collaboration), when installed, enables itself everywhere:
+# a test lab runs without it unless asked for (collaborative=True).
+COLLABORATION_LAB_EXTENSIONS = ("@jupyter/collaboration-extension", "@jupyter/docprovider-extension")
+
+
+def write_server_config(path: Path, root: Path, data: Path, db: Path, extra: str = "",
+                        collaborative: bool = False) -> None:
     agents = {
         "demo": {
             "argv": [sys.executable, "-m", "glue_jupyter.agents.demo", "--pace", str(DEMO_PACE),
@@ -163,7 +169,7 @@ def write_server_config(path: Path, root: Path, data: Path, db: Path, extra: str
         f"c.ServerApp.root_dir = {str(root)!r}\n"
         "c.ServerApp.open_browser = False\n"
         "c.ServerApp.allow_root = True  # CI runs as root\n"
-        "c.ServerApp.jpserver_extensions = {'glue_jupyter': True}\n"
+        f"c.ServerApp.jpserver_extensions = {{'glue_jupyter': True, 'jupyter_server_ydoc': {collaborative}}}\n"
         "c.LabApp.expose_app_in_browser = True\n"
         "c.LabApp.check_for_updates_class = 'jupyterlab.NeverCheckForUpdate'\n"
         "c.LabApp.news_url = None\n"
@@ -176,9 +182,10 @@ def write_server_config(path: Path, root: Path, data: Path, db: Path, extra: str
 
 
 def start_lab(tmp: Path, *, extra_config: str = "", prepare: Callable[[Path], None] | None = None,
-              app: str = "jupyterlab") -> LabServer:
+              app: str = "jupyterlab", collaborative: bool = False) -> LabServer:
     """Start `jupyter lab` (or another server app, e.g. "jupyter_server") and wait for its HTTP
-    readiness. `prepare(db_path)` runs first."""
+    readiness. `prepare(db_path)` runs first. `collaborative`: with jupyter-collaboration's
+    extensions on (the test needs it installed), else they are off."""
     root = tmp / "root"
     data = tmp / "data"
     conf = tmp / "config"
@@ -187,14 +194,15 @@ def start_lab(tmp: Path, *, extra_config: str = "", prepare: Callable[[Path], No
         d.mkdir(parents=True, exist_ok=True)
     # No announcement or news toasts over the UI under test.
     (conf / "labconfig").mkdir(exist_ok=True)
-    (conf / "labconfig" / "page_config.json").write_text(
-        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
-    )
+    disabled = {"@jupyterlab/apputils-extension:announcements": True}
+    if not collaborative:
+        disabled.update(dict.fromkeys(COLLABORATION_LAB_EXTENSIONS, True))
+    (conf / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": disabled}))
     db = data / "sessions.db"
     if prepare:
         prepare(db)
     config_file = conf / "glue_test_config.py"
-    write_server_config(config_file, root, data, db, extra_config)
+    write_server_config(config_file, root, data, db, extra_config, collaborative)
     port = free_port()
     token = secrets.token_hex(16)
     env = {

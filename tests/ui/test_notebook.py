@@ -14,6 +14,7 @@ import nbformat
 import pytest
 from playwright.sync_api import Page, expect
 
+from conftest import start_lab, stop_lab
 from test_widget import FIND_PANEL
 
 pytestmark = pytest.mark.timeout(300)
@@ -39,10 +40,18 @@ def cells(pg: Page, name: str):
     return pg.locator(f"#jp-main-dock-panel .jp-NotebookPanel[data-glue-path='{name}'] .jp-Cell")
 
 
+LOCAL_PANEL = """[...window.jupyterapp.shell.widgets('main')].find(w => w.context &&
+    window.jupyterapp.serviceManager.contents.localPath(w.context.path) === path)"""
+
+
 def tag_panels(pg: Page) -> None:
-    """Mark each notebook panel with its path, so locators can tell notebooks apart."""
-    pg.evaluate("""() => { for (const w of window.jupyterapp.shell.widgets('main')) {
-        if (w.context && w.node.classList.contains('jp-NotebookPanel')) w.node.dataset.gluePath = w.context.path; } }""")
+    """Mark each notebook panel with its path (without a drive prefix such as "RTC:"), so
+    locators can tell notebooks apart."""
+    pg.wait_for_function("() => [...window.jupyterapp.shell.widgets('main')].some(w => w.context)")
+    pg.evaluate("""() => { const contents = window.jupyterapp.serviceManager.contents;
+        for (const w of window.jupyterapp.shell.widgets('main')) {
+            if (w.context && w.node.classList.contains('jp-NotebookPanel'))
+                w.node.dataset.gluePath = contents.localPath(w.context.path); } }""")
 
 
 def open_notebook(pg: Page, open_lab, name: str):
@@ -279,4 +288,62 @@ def test_unsaved_edits_are_never_overwritten_nor_met_with_a_dialog(page: Page, l
     expect(editor).to_contain_text(DEMO_LINE)
     expect(editor).not_to_contain_text("discarded")
     expect(page.locator(".jp-Dialog")).to_have_count(0)
+    assert page.glue_errors == []
+
+
+# ----- with jupyter-collaboration: the shared document takes the agent's change itself ----------
+
+@pytest.fixture(scope="module")
+def collab_lab(tmp_path_factory):
+    server = start_lab(tmp_path_factory.mktemp("collab"), collaborative=True)
+    yield server
+    stop_lab(server)
+
+
+@pytest.fixture
+def collab_page(browser, collab_lab, artifacts, request):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    pg.glue_errors = errors  # type: ignore[attr-defined]
+    yield pg
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        pg.screenshot(path=str(artifacts / f"FAILED-{request.node.name}.png"))
+    context.close()
+    collab_lab.stop_all()
+
+
+def test_with_real_time_collaboration_the_shared_documents_take_the_change(collab_page: Page, collab_lab,
+                                                                           artifacts, set_theme):
+    page, name = collab_page, "shared_story.ipynb"
+    write_notebook(collab_lab.root_dir, name, "1 + 1")
+    (collab_lab.root_dir / "shared.csv").write_text("region,units\nnorth,3\n")
+    page.goto(collab_lab.lab_url(f"lab/tree/{name}?reset"))
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started !== undefined")
+    page.evaluate("() => window.jupyterapp.started")
+    tag_panels(page)
+    nb_cells = cells(page, name)
+    expect(nb_cells).to_have_count(1)
+    assert page.evaluate(f"(path) => {{ const panel = {LOCAL_PANEL}; return panel.context.model.collaborative; }}",
+                         name) is True
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:open', {path: 'shared.csv'})")
+    expect(page.locator("#jp-main-dock-panel .jp-CSVViewer")).to_be_visible()
+
+    sid = start_writing(collab_lab, name)
+    answer_permission(collab_lab, sid)
+    toast = page.locator(".Toastify__toast").filter(has_text=f"{name} was changed by the agent (turn 1)")
+    expect(toast).to_contain_text("the shared document took the change")
+    page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path})", name)
+    expect(nb_cells).to_have_count(2)  # the room reloaded it from disk, for every collaborator
+    expect(nb_cells.nth(1)).to_contain_text(DEMO_LINE)
+    shoot(page, page.locator("#jp-main-dock-panel"), artifacts, "collaborative-reload", set_theme)
+
+    sid = start_writing(collab_lab, "shared.csv")
+    answer_permission(collab_lab, sid)
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:open', {path: 'shared.csv'})")
+    page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
+        return w && w.context && w.context.model.toString().includes('Written by the glue demo agent.'); }""")
+    expect(page.locator(".jp-Dialog")).to_have_count(0)  # no "File Changed", no conflict of ours
     assert page.glue_errors == []

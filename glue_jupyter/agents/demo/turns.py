@@ -424,7 +424,7 @@ def code_of(text: str) -> str:
 
 
 async def kernel(turn: Turn, text: str) -> str:
-    """Run code through the client's MCP kernel tool (a session started with --kernel)."""
+    """`kernel: CODE`: run code through the client's MCP kernel tool (a session started with --kernel)."""
     servers = stdio_servers(turn.mcp_servers)
     code = code_of(text)
     if not servers:
@@ -642,7 +642,7 @@ async def switch(turn: Turn, text: str) -> str:
 # First match wins, in this order (case-insensitive, whole words).
 KEYWORD_SCRIPTS: list[tuple[str, Script]] = [
     ("verbatim", verbatim),
-    ("kernel", kernel),  # before the others: the code it runs may say anything ("time.sleep(1)")
+    ("kernel:", kernel),  # before the others: the code it runs may say anything ("time.sleep(1)")
     ("crash", crash), ("garbage", garbage), ("flood", flood), ("stubborn", stubborn),
     ("sleep", sleep_tool), ("write", write_file), ("fix", fix), ("snippet", snippet), ("switch", switch),
     ("recall", recall), ("cat", cat), ("surrogate", surrogate), ("quick", quick), ("picture", picture),
@@ -651,6 +651,8 @@ KEYWORD_SCRIPTS: list[tuple[str, Script]] = [
 
 def choose_script(text: str) -> Script:
     for keyword, script in KEYWORD_SCRIPTS:
-        if re.search(rf"\b{keyword}\b", text, re.IGNORECASE):
+        # "kernel:" is a keyword only with its colon ("a quick question about the kernel" is not).
+        pattern = rf"\b{keyword[:-1]}\s*:" if keyword.endswith(":") else rf"\b{keyword}\b"
+        if re.search(pattern, text, re.IGNORECASE):
             return script
     return default_turn
