@@ -9,7 +9,7 @@ import sys
 
 from .client import GlueClientError, connect
 from .client.permissions import answer
-from .client import agent_state, listing
+from .client import agent_state, agents_table, listing
 from .client.render import TextStream, dot, status_line
 from .client.resolve import resolve_id
 from .client.stream import follow_until_settled
@@ -81,7 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     s = cmd("rename", "give a session another title")
     s.add_argument("id")
     s.add_argument("title", nargs="+")
-    cmd("agents", "list the agents the server can launch")
+    s = cmd("agents", "the agents the server can launch: installed, signed in, what they can do")
+    s.add_argument("--refresh", action="store_true", help="check each agent again (else a recent check is reused)")
     return p
 
 
@@ -270,12 +271,10 @@ def cmd_forget(client, args, out):
 
 
 def cmd_agents(client, args, out):
-    agents = client.agents()
+    agents = client.agents(refresh=args.refresh)
     if out.json:
         return out.data(agents)
-    rows = [(a["name"], a.get("title") or "", "yes" if a.get("installed") else "no",
-             "" if a.get("installed") else a.get("install_hint") or "") for a in agents]
-    _table(rows, ("NAME", "TITLE", "INSTALLED", "HOW TO INSTALL"))
+    _table(agents_table.rows(agents), tuple(h.upper() for h in agents_table.HEADERS))
 
 
 COMMANDS = {

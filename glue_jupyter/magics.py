@@ -16,7 +16,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
-from .client import GlueClientError, NoServerFound, connect
+from .client import GlueClientError, NoServerFound, agents_table, connect
 from .client import agent_state, listing
 from .client.render import HTML_COLOURS, SETTLED, TextStream, snapshot_text, status_line
 from .client.resolve import resolve_id
@@ -212,7 +212,7 @@ class GlueMagics(Magics):
               with the turn. %%glue --agent NAME --kernel does the same when it starts one.
           %glue list                  Sessions: state, title, agent, folder, last activity.
           %glue search TEXT           Sessions whose title or transcript mention TEXT.
-          %glue agents                Agents the server can launch, installed or not.
+          %glue agents [--refresh]    Agents the server can launch: installed, signed in, what they can do.
           %glue show [ID]             The live widget of a session (without ID in a notebook:
                                       its current session, or the list of its sessions).
           %glue interrupt [ID]        Cancel the turn in progress (the session stays alive).
@@ -364,11 +364,10 @@ class GlueMagics(Magics):
         self._show_list(self.client.list_sessions(q=rest), empty=f"no session mentions {rest!r}")
 
     def _cmd_agents(self, rest):
-        if rest:
-            raise _usage("%glue agents takes no arguments")
-        agents = self.client.agents()
-        rows = [(a["name"], a.get("title") or "", "yes" if a.get("installed") else "no: " + (a.get("install_hint") or "")) for a in agents]
-        self._table(rows, ("agent", "title", "installed"))
+        if rest not in ("", "--refresh"):
+            raise _usage("%glue agents [--refresh]")
+        agents = self.client.agents(refresh=rest == "--refresh")
+        self._table(agents_table.rows(agents), agents_table.HEADERS)
 
     def _cmd_show(self, rest):
         ref = self._one_id(rest, "show")

@@ -46,13 +46,32 @@ export interface ISession {
   notebook?: string | null;
 }
 
+export interface IAgentCapabilities {
+  load: boolean;
+  resume: boolean;
+  list: boolean;
+  fork: boolean;
+  close: boolean;
+  /** What a prompt may hold: text, image, audio, embedded_context. */
+  prompt: string[];
+}
+
 export interface IAgent {
   name: string;
   title?: string;
   installed: boolean;
   install_hint?: string | null;
   argv?: string[];
-  capabilities?: Record<string, unknown>;
+  /** What the agent reports in initialize (else its npm package's version). */
+  version?: string | null;
+  /** null: glue cannot tell, or has not checked yet. */
+  signed_in?: boolean | null;
+  sign_in?: { detail: string; hint: string; methods: { id: string | null; name: string | null }[] };
+  sign_in_hint?: string;
+  /** Null until the agent was checked (started briefly and asked). */
+  capabilities?: IAgentCapabilities | null;
+  check?: { ok: boolean; error: string | null; checked_at: number; ms?: number } | null;
+  modes?: { start: string | null; bypass: string[] };
 }
 
 export interface IServerInfo {

@@ -97,7 +97,12 @@ async def test_errors_are_one_line(glue_env, jp_root_dir):
     assert "Folder /etc is outside" in err and "c.GlueApp.allowed_roots" in err
 
     code, out, _ = await glue("agents")
-    assert code == 0 and "demo" in out and "HOW TO INSTALL" in out
+    lines = {line.split()[0]: line for line in out.splitlines()}
+    assert code == 0 and lines["AGENT"].split() == ["AGENT", "VERSION", "STATUS", "CAN", "DETAILS"]
+    assert "native resume, adopt sessions" in lines["demo"]  # checked: started briefly and asked
+    assert "not installed" in lines["missing"] and "It is never installed." in lines["missing"]
+    agents = {a["name"]: a for a in await glue_json("agents", "--refresh")}
+    assert agents["demo"]["check"]["ok"] and agents["demo"]["capabilities"]["load"] is True
 
 
 async def test_no_server_says_how_to_start_one(tmp_path):

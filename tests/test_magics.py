@@ -106,7 +106,8 @@ async def test_every_subcommand(nb, glue_client, jp_root_dir):
     r = await nb.run("%glue search zebra-unicorn")
     assert "no session mentions" in r.text
     r = await nb.run("%glue agents")
-    assert "demo" in r.text and "missing" in r.text and "no: It is never installed." in r.text
+    assert "demo" in r.text and "native resume" in r.text
+    assert "not installed" in r.text and "It is never installed." in r.text
     r = await nb.run(f"%glue show {sid[:6]}")
     assert r.ok and WIDGET_MIME in r.outputs[-1]
 

@@ -14,6 +14,18 @@ async def test_info_agents_and_openapi(glue_api):
     assert agents["demo"]["installed"] is True
     assert agents["missing"]["installed"] is False
     assert agents["missing"]["install_hint"] == "It is never installed."
+    # Installed agents were checked: started in an empty folder, asked `initialize`, ended.
+    demo = agents["demo"]
+    assert demo["check"]["ok"] and demo["version"] == info["version"]
+    assert demo["capabilities"] == {"load": True, "resume": False, "list": True, "fork": False,
+                                    "close": True, "prompt": ["text", "embedded_context"]}
+    assert agents["missing"]["check"] is None and agents["missing"]["capabilities"] is None
+    cached = (await glue_api.ok("GET", "agents"))["agents"]
+    assert next(a for a in cached if a["name"] == "demo")["check"]["checked_at"] == demo["check"]["checked_at"]
+    fresh = (await glue_api.ok("GET", "agents", params={"refresh": "1"}))["agents"]
+    assert next(a for a in fresh if a["name"] == "demo")["check"]["ok"]  # (a check this recent is reused)
+    status, reply = await glue_api.request("GET", "agents", params={"refresh": "yes"})
+    assert status == 400 and "refresh must be 1 or 0" in reply["message"]
 
     response = await glue_api._fetch("api", "glue", "openapi.yaml")
     spec = yaml.safe_load(response.body)

@@ -158,6 +158,7 @@ class _Client:
         self._sink = sink
         self._missing_file = missing_file
         self.auth_status: dict | None = None
+        self.auth_status_seen = asyncio.Event()
 
     async def read_text_file(self, session_id, path, line=None, limit=None, **kwargs):
         try:
@@ -193,6 +194,7 @@ class _Client:
         # Claude's and Codex's adapters push who they are signed in as (an `_meta` extension).
         if method.lstrip("_") == "auth/status_update" and isinstance(params.get("authStatus"), dict):
             self.auth_status = params["authStatus"]
+            self.auth_status_seen.set()
 
     def on_connect(self, conn) -> None:
         pass
@@ -291,6 +293,30 @@ class AcpDriver:
     def auth_status(self) -> dict | None:
         """Who the agent says it is signed in as, if it pushes that (`_auth/status_update`)."""
         return self.client.auth_status
+
+    @property
+    def pushes_auth_status(self) -> bool:
+        return "authStatus" in ((self.capabilities.get("_meta") or {}))
+
+    async def wait_auth_status(self, timeout: float) -> dict | None:
+        """The agent's own word on its sign-in, when it pushes one (Claude's and Codex's adapters
+        do, right after `initialize`)."""
+        if self.pushes_auth_status:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.client.auth_status_seen.wait(), timeout)
+        return self.client.auth_status
+
+    def summary(self) -> dict:
+        """What it can do, from `initialize`: loading, resuming, listing, forking and closing
+        sessions, and what a prompt may hold."""
+        caps = self.capabilities
+        prompt = caps.get("promptCapabilities") or {}
+        return {
+            "load": bool(caps.get("loadSession")),
+            **{name: self._session_capability(name) for name in ("resume", "list", "fork", "close")},
+            "prompt": ["text"] + [kind for key, kind in (("image", "image"), ("audio", "audio"),
+                                                        ("embeddedContext", "embedded_context")) if prompt.get(key)],
+        }
 
     def prompt_soon(self) -> None:
         """Call synchronously before scheduling `prompt`: a cancel then waits for it."""

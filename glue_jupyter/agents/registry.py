@@ -74,6 +74,33 @@ class SignIn:
                 return method_id
         return None
 
+    def status(self, pushed: dict | None, offered: list[dict], env: dict[str, str]) -> dict:
+        """{"signed_in": True|False|None, "detail"}: from what the agent itself says when it
+        says it (`_auth/status_update`), else from the variables set and the files a login
+        leaves. None: glue cannot tell."""
+        method = self.method_for(offered, env)
+        keys = [name for name in self.env if env.get(name)]
+        if pushed and pushed.get("kind") not in (None, "none"):
+            detail = " ".join(str(pushed.get(k)) for k in ("label", "detail") if pushed.get(k))
+            return {"signed_in": True, "detail": detail or str(pushed.get("kind"))}
+        if method is not None:
+            variables = self.methods.get(method) or ()
+            name = next((v for v in variables if env.get(v)), method)
+            return {"signed_in": True, "detail": f"{name} is set (glue signs in with it)"}
+        if keys:
+            if pushed:  # it says it is not signed in although a key is set: believe it
+                return {"signed_in": False, "detail": f"{pushed.get('label') or 'not signed in'}, "
+                                                      f"although {keys[0]} is set"}
+            return {"signed_in": True, "detail": f"{keys[0]} is set"}
+        login = next((f for f in self.files if _expand(f, env).is_file()), None)
+        if login is not None:
+            return {"signed_in": True, "detail": f"signed in with its own login ({login})"}
+        if pushed:
+            return {"signed_in": False, "detail": pushed.get("label") or "not signed in"}
+        if self.env or self.files:
+            return {"signed_in": False, "detail": "no API key variable set and no login found"}
+        return {"signed_in": None, "detail": "glue cannot tell"}
+
     def hint(self) -> str:
         parts = []
         if self.env:
@@ -81,7 +108,8 @@ class SignIn:
             parts.append(f"set {names} in the environment the Jupyter server runs in")
         if self.login:
             parts.append(self.login)
-        return "; or ".join(parts).capitalize() + "." if parts else ""
+        text = "; or ".join(parts)
+        return text[:1].upper() + text[1:] + "." if text else ""
 
 
 @dataclass
@@ -156,6 +184,16 @@ CODEX_INSTALL = ("npm install -g @agentclientprotocol/codex-acp (it bundles Code
                  "@zed-industries/codex-acp works too)")
 GEMINI_INSTALL = "npm install -g @google/gemini-cli (0.34 or later, for gemini --acp)"
 GOOSE_INSTALL = "install the goose CLI, see https://block.github.io/goose/docs/getting-started/installation"
+
+
+def _expand(path: str, env: dict[str, str]) -> Path:
+    """~ and $VARS as the agent would see them (its HOME, its CODEX_HOME...)."""
+    home = env.get("HOME") or os.path.expanduser("~")
+    if path.startswith("~"):
+        path = home + path[1:]
+    for name, value in env.items():
+        path = path.replace(f"${name}", value)
+    return Path(path)
 
 
 def builtin_agents(data_dir: Path) -> dict[str, AgentSpec]:

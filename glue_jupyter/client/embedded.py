@@ -65,8 +65,8 @@ class EmbeddedClient(EventWaits):
     def info(self):
         return self._sync(self.manager.info)
 
-    def agents(self):
-        return self._sync(self.manager.agents)
+    def agents(self, refresh: bool = False):
+        return self._call(self.manager.check_agents(refresh=refresh))
 
     def list_sessions(self, state=None, agent=None, q=None, sort=None, notebook=None):
         return self._sync(self.manager.list_sessions, state=state, agent=agent, q=q, sort=sort or "activity",

@@ -73,8 +73,11 @@ class GlueClient(EventWaits):
     def info(self) -> dict:
         return self._request("GET", "api/glue/info")
 
-    def agents(self) -> list[dict]:
-        return self._request("GET", "api/glue/agents")["agents"]
+    def agents(self, refresh: bool = False) -> list[dict]:
+        """Each agent, checked by the server (installed, version, signed in, capabilities)."""
+        query = {"refresh": "1"} if refresh else None
+        # The first listing starts every installed agent briefly: allow it time.
+        return self._request("GET", "api/glue/agents", query=query, timeout=max(60.0, READ_TIMEOUT))["agents"]
 
     def list_sessions(self, state=None, agent=None, q=None, sort=None, notebook=None) -> list[dict]:
         query = {"state": state, "agent": agent, "q": q, "sort": sort, "notebook": notebook}

@@ -18,6 +18,7 @@ from typing import Callable
 
 from .. import __version__
 from ..agents.registry import AgentSpec, build_table
+from .agent_check import AgentChecks
 from .agent_session.listing import list_agent_sessions
 from .agent_session.options import SessionOptions
 from .config import EngineConfig
@@ -109,6 +110,7 @@ class SessionManager:
         self.sessions: dict[str, Session] = {}
         self.store: Store | None = None
         self.groups: GroupKeeper | None = None
+        self.checks = AgentChecks(self.config.stop_grace_period)
         self._watches: set[Watch] = set()
 
     # opening and closing --------------------------------------------------------------
@@ -133,6 +135,7 @@ class SessionManager:
         await asyncio.gather(*(s.stop() for s in live), return_exceptions=True)
         # Controls still in flight (a stop that was already under way) finish before the store closes.
         await asyncio.gather(*(s.settle() for s in list(self.sessions.values())), return_exceptions=True)
+        await self.checks.close()
         if self.groups is not None:
             await self.groups.close()
         for watch in list(self._watches):
@@ -160,10 +163,26 @@ class SessionManager:
         described = []
         for name, spec in self.agents_table.items():
             latest = seen.get(name)
-            described.append({**spec.describe(),
+            described.append({**spec.describe(), **self._checked(spec),
                               "config": latest.options.snapshot() if latest else [],
                               "commands": (latest.row.get("commands") or []) if latest else []})
         return described
+
+    async def check_agents(self, refresh: bool = False) -> list[dict]:
+        """Like agents(), once every installed agent has been checked (agent_check.py): its
+        version, whether it is signed in, what it can do. Cached; `refresh` checks again."""
+        installed = [spec for spec in self.agents_table.values() if spec.resolve_argv() is not None]
+        await asyncio.gather(*(self.checks.check(spec, refresh) for spec in installed))
+        return self.agents()
+
+    def _checked(self, spec: AgentSpec) -> dict:
+        found = self.checks.cached(spec) if spec.resolve_argv() is not None else None
+        if found is not None:
+            return found
+        package = spec.describe()["package"]
+        return {"version": package["version"] if package else None, "signed_in": None,
+                "sign_in": {"detail": "not checked yet", "hint": spec.sign_in.hint(), "methods": []},
+                "capabilities": None, "check": None}
 
     async def agent_sessions(self, agent: str, cwd: str | None = None) -> list[dict]:
         """The agent's own sessions for a folder (ACP session/list), each marked with the glue

@@ -492,7 +492,7 @@ class Session(AgentSessionMixin):
         turn.task = self._spawn(self._run_turn(turn, blocks + attached))
 
     async def _run_turn(self, turn: Turn, blocks: list[dict]) -> None:
-        from ..agents.acp_driver import error_text
+        from ..agents.acp_driver import error_text, is_auth_required
 
         driver, process = self.driver, self.process
         usage = None
@@ -502,7 +502,10 @@ class Session(AgentSessionMixin):
             if isinstance(exc, ConnectionError) or process is None or process.returncode is not None:
                 return  # the process is gone: _watch or stop() ends the turn
             if not turn.cancelled:
-                self._record("notice", {"level": "error", "text": f"The agent failed the prompt: {error_text(exc)}"},
+                text = f"The agent failed the prompt: {error_text(exc)}"
+                if is_auth_required(exc) and self.spec is not None:
+                    text += f". {self.spec.title} is not signed in. {self.spec.sign_in.hint()}".rstrip()
+                self._record("notice", {"level": "error", "text": text},
                              turn.number)
             reason = "failed"
         self._after_wire(partial(self._end_turn, turn, reason, usage))

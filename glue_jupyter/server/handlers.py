@@ -104,10 +104,16 @@ class InfoHandler(GlueHandler):
 
 
 class AgentsHandler(GlueHandler):
+    query_params = ("refresh",)
+
     @web.authenticated
     @authorized
-    def get(self) -> None:
-        self.write_json({"agents": self.manager.agents()})
+    async def get(self) -> None:
+        """Every agent, checked (started briefly and asked; cached): `?refresh=1` checks again."""
+        refresh = self.get_query_argument("refresh", "0")
+        if refresh not in ("0", "1", "true", "false"):
+            raise bad_request(f"refresh must be 1 or 0 (true or false), not {refresh!r}.")
+        self.write_json({"agents": await self.manager.check_agents(refresh=refresh in ("1", "true"))})
 
 
 class AgentSessionsHandler(GlueHandler):

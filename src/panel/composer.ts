@@ -6,6 +6,7 @@
 import { GlueAPI, ICreateSession } from '../client';
 import { h } from '../transcript/dom';
 import type { IAgent, ISession } from '../types';
+import { agentStatus } from './agent-status';
 
 export interface INewSessionFormOptions {
   api: GlueAPI;
@@ -110,6 +111,12 @@ export class NewSessionForm {
 
   private async loadAgents(): Promise<void> {
     let agents: IAgent[];
+    if (!this.agents.length) {
+      // The server starts each installed agent briefly to check it (cached afterwards).
+      this.agentHint.textContent = 'Checking the agents…';
+      this.agentHint.dataset.level = 'info';
+      this.agentHint.style.display = '';
+    }
     try {
       agents = await this.opts.api.agents();
     } catch (err) {
@@ -124,8 +131,9 @@ export class NewSessionForm {
     const previous = this.agentSelect.value;
     this.agentSelect.textContent = '';
     for (const a of this.agents) {
-      const label = (a.title || a.name) + (a.installed ? '' : ' (not installed)');
-      this.agentSelect.appendChild(h('option', { value: a.name, text: label }));
+      const status = agentStatus(a);
+      const note = status.word === 'ready' || status.word === 'installed' ? '' : ` (${status.word})`;
+      this.agentSelect.appendChild(h('option', { value: a.name, text: (a.title || a.name) + note }));
     }
     const keep = this.agents.find(a => a.name === previous && a.installed);
     const first = keep ?? this.agents.find(a => a.installed) ?? this.agents[0];
@@ -141,10 +149,10 @@ export class NewSessionForm {
 
   private update(): void {
     const agent = this.selected();
-    if (agent && !agent.installed) {
-      this.agentHint.textContent = agent.install_hint
-        ? `Not installed. To install: ${agent.install_hint}`
-        : 'Not installed on the server.';
+    if (agent) {
+      const status = agentStatus(agent);
+      this.agentHint.textContent = status.text;
+      this.agentHint.dataset.level = status.level;
       this.agentHint.style.display = '';
     } else {
       this.agentHint.textContent = '';

@@ -38,7 +38,10 @@ class RealAgent:
     key: str                 # tests/real_agents/install.py PINS key
     agent: str               # the glue registry entry it runs as
     fake: type[FakeModel]
-    prepare: Callable[[Path, FakeModel, dict], dict[str, str]]  # (home, fake, own_settings) -> env
+    # (home, fake, own settings, account) -> env. account: "fake" (signed in, talking to the
+    # fake), "none" (signed out), "key" (a key for the vendor's own service: only for checks
+    # and sign-in, never prompted).
+    prepare: Callable[[Path, FakeModel, dict, str], dict[str, str]]
     # The agent's own settings that would make it write or run without asking (the default
     # of Claude's and Codex's newer adapter already does); glue must override them.
     bypass_settings: dict = field(default_factory=dict)
@@ -60,30 +63,31 @@ def _common_env(home: Path) -> dict[str, str]:
     }
 
 
-def _claude(home: Path, fake: FakeModel, own: dict) -> dict[str, str]:
+def _claude(home: Path, fake: FakeModel, own: dict, account: str) -> dict[str, str]:
     own = {k: v for k, v in own.items() if k != "trusted"}
     if own:
         (home / ".claude").mkdir(parents=True, exist_ok=True)
         (home / ".claude" / "settings.json").write_text(json.dumps(own))
-    return {**_common_env(home), "ANTHROPIC_BASE_URL": fake.url, "ANTHROPIC_API_KEY": "sk-ant-fake",
+    return {**_common_env(home), "ANTHROPIC_BASE_URL": fake.url,
+            "ANTHROPIC_API_KEY": "" if account == "none" else "sk-ant-fake",
             "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1"}
 
 
-def _codex(home: Path, fake: FakeModel, own: dict) -> dict[str, str]:
+def _codex(home: Path, fake: FakeModel, own: dict, account: str) -> dict[str, str]:
     codex_home = home / ".codex"
     codex_home.mkdir(parents=True, exist_ok=True)
     settings = "".join(f"{key} = {json.dumps(value)}\n" for key, value in own.get("config", {}).items())
+    provider = ('model_provider = "fake"\n[model_providers.fake]\nname = "fake"\n'
+                f'base_url = "{fake.url}/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n')
     (codex_home / "config.toml").write_text(
-        settings
-        + 'model = "gpt-5.5"\nmodel_provider = "fake"\ncheck_for_update_on_startup = false\n'
-        + '[model_providers.fake]\nname = "fake"\n'
-        + f'base_url = "{fake.url}/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n'
+        settings + 'model = "gpt-5.5"\ncheck_for_update_on_startup = false\n'
+        + (provider if account == "fake" else "")
         + "".join(f'[projects."{p}"]\ntrust_level = "trusted"\n' for p in own.get("trusted", [])))
-    return {**_common_env(home), "CODEX_HOME": str(codex_home), "OPENAI_API_KEY": "sk-fake",
-            **own.get("env", {})}
+    return {**_common_env(home), "CODEX_HOME": str(codex_home), "CODEX_API_KEY": "",
+            "OPENAI_API_KEY": "" if account == "none" else "sk-fake", **own.get("env", {})}
 
 
-def _gemini(home: Path, fake: FakeModel, own: dict) -> dict[str, str]:
+def _gemini(home: Path, fake: FakeModel, own: dict, account: str) -> dict[str, str]:
     (home / ".gemini").mkdir(parents=True, exist_ok=True)
     own = dict(own)
     # Gemini CLI ignores a bolder default approval mode in a folder it does not trust.
@@ -92,8 +96,8 @@ def _gemini(home: Path, fake: FakeModel, own: dict) -> dict[str, str]:
     settings = {"security": {"auth": {"selectedType": "gemini-api-key"}},
                 "privacy": {"usageStatisticsEnabled": False}, "telemetry": {"enabled": False}, **own}
     (home / ".gemini" / "settings.json").write_text(json.dumps(settings))
-    return {**_common_env(home), "GOOGLE_GEMINI_BASE_URL": fake.url, "GEMINI_API_KEY": "fake-key",
-            "GOOGLE_GENAI_USE_VERTEXAI": "false"}
+    return {**_common_env(home), "GOOGLE_GEMINI_BASE_URL": fake.url, "GOOGLE_API_KEY": "",
+            "GEMINI_API_KEY": "" if account == "none" else "fake-key", "GOOGLE_GENAI_USE_VERTEXAI": "false"}
 
 
 REAL_AGENTS = [
@@ -179,7 +183,7 @@ async def drive(real, fake, real_agents_installed, tmp_path):
     """Open a manager on `real` (optionally with the agent's own bypassing settings)."""
     managers = []
 
-    async def open_(policy: str = "ask", own_settings: dict | None = None) -> Drive:
+    async def open_(policy: str = "ask", own_settings: dict | None = None, account: str = "fake") -> Drive:
         home = tmp_path / "home"
         home.mkdir(exist_ok=True)
         workdir = tmp_path / "work"
@@ -187,7 +191,7 @@ async def drive(real, fake, real_agents_installed, tmp_path):
         settings = dict(own_settings or {})
         if settings:  # the agent's own settings apply in a folder it trusts
             settings.setdefault("trusted", [str(workdir)])
-        env = real.prepare(home, fake, settings)
+        env = real.prepare(home, fake, settings, account)
         argv = [str(program(real.key, real_agents_installed)), *real.args]
         manager = SessionManager(EngineConfig(
             db_path=tmp_path / "sessions.db", data_dir=tmp_path / "data", root_dir=workdir,

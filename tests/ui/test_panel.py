@@ -119,6 +119,8 @@ def test_empty_panel_and_composer_defaults(page, lab_server, open_lab, artifacts
     expect(form.get_by_role("button", name="Start")).to_be_disabled()
     form.locator("select.jp-GlueNew-agent").select_option("demo")
     expect(form.get_by_role("button", name="Start")).to_be_enabled()
+    # The server checked the agent: its version and what it can do, before any session.
+    expect(form.locator(".jp-GlueNew-hint")).to_contain_text("native resume, adopt sessions")
     page.screenshot(path=str(artifacts / "panel-composer-light.png"))
     form.get_by_role("button", name="Cancel").click()
     expect(form).to_be_hidden()
