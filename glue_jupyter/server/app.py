@@ -195,7 +195,7 @@ class GlueApp(ExtensionApp):
         rest = {"manager": self.session_manager, "ready": self.ready, "shapes": shapes,
                 "kernel_tools": self.kernel_tools}
         sockets = {"manager": self.session_manager, "ready": self.ready,
-                   "write_timeout": self.stream_write_timeout}
+                   "write_timeout": self.stream_write_timeout, "shared": stream.SharedJSON()}
         self.handlers.extend((route, handler, rest) for route, handler in handlers.routes)
         self.handlers.extend((route, handler, sockets) for route, handler in stream.routes)
         tool = {"tools": self.kernel_tools, "ready": self.ready}

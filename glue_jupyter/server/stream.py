@@ -1,18 +1,23 @@
 """WebSockets: one session's events (replay, then live) and every session's changes.
 
-Each socket owns one engine subscription and one pump task. A session stream whose session is
-forgotten is closed with 4004 (GONE): there is nothing left to reconnect to. The pump waits for each write to
+Each socket owns one engine subscription and one pump task. The pump waits for each write to
 be flushed before taking the next batch, so nothing queues up in the server for a slow reader:
 its bounded engine queue overflows instead, or a write stalls past `write_timeout`, and the
 socket is closed with 4008 so the client reconnects from its last seq. Every socket has its own
-pump, so one stuck reader never delays the others.
+pump, so one stuck reader never delays the others. A session stream whose session is forgotten
+is closed with 4004 (GONE): there is nothing left to reconnect to.
+
+Every subscriber of a session receives the very same batch object from the engine (and every
+watcher the same change), so its JSON is written once and shared (SharedJSON): fifty sockets
+cost one encode per batch, not fifty.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from collections import OrderedDict
+from typing import Any, Callable
 
 from jupyter_server.auth.decorator import authorized, ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
@@ -31,6 +36,32 @@ class ReaderTooSlow(Exception):
     """A write was not flushed within write_timeout: the client stopped reading."""
 
 
+class SharedJSON:
+    """The JSON text of recently sent objects, by identity. An entry holds its object, so an id
+    is never reused while cached. Bounded in entries and characters (a replay page is large and
+    read by one socket only); a reader far behind the others simply encodes again."""
+
+    def __init__(self, entries: int = 64, chars: int = 8_000_000):
+        self._entries, self._chars, self._held = entries, chars, 0
+        self._texts: OrderedDict[int, tuple[Any, str]] = OrderedDict()
+
+    def text(self, shared: Any, build: Callable[[], Any]) -> str:
+        """The JSON of `build()`, which depends on `shared` only."""
+        hit = self._texts.get(id(shared))
+        if hit is not None and hit[0] is shared:
+            return hit[1]
+        text = json.dumps(build())
+        if len(text) <= self._chars // 8:
+            self._texts[id(shared)] = (shared, text)
+            self._held += len(text)
+            while len(self._texts) > self._entries or self._held > self._chars:
+                self._held -= len(self._texts.popitem(last=False)[1][1])
+        return text
+
+    def events(self, batch: list[dict]) -> str:
+        return self.text(batch, lambda: {"type": "events", "events": batch})
+
+
 class GlueSocket(ScrubbedLogs, WebSocketMixin, WebSocketHandler, JupyterHandler):
     """Authenticated, authorized on AUTH_RESOURCE, origin-checked (WebSocketMixin) socket."""
 
@@ -38,10 +69,11 @@ class GlueSocket(ScrubbedLogs, WebSocketMixin, WebSocketHandler, JupyterHandler)
     pump: asyncio.Task | None = None
     source: Any = None  # the engine subscription or watch this socket drains
 
-    def initialize(self, manager, ready, write_timeout: float) -> None:
+    def initialize(self, manager, ready, write_timeout: float, shared: SharedJSON) -> None:
         self.manager = manager
         self.ready = ready
         self.write_timeout = write_timeout
+        self.shared = shared
 
     def set_default_headers(self) -> None:
         """JupyterHandler's headers (CSP etc.) make no sense on a websocket upgrade."""
@@ -49,12 +81,13 @@ class GlueSocket(ScrubbedLogs, WebSocketMixin, WebSocketHandler, JupyterHandler)
     def on_message(self, message: Any) -> None:
         """Clients only listen; anything they send is ignored."""
 
-    async def send(self, message: dict) -> None:
-        """Write one message and wait until it is flushed to the socket."""
-        flushed = asyncio.ensure_future(self.write_message(json.dumps(message)))
-        done, _ = await asyncio.wait({flushed}, timeout=self.write_timeout)
-        if not done:
-            raise ReaderTooSlow
+    async def send(self, text: str) -> None:
+        """Write one message (JSON text) and wait until it is flushed to the socket."""
+        flushed = self.write_message(text)
+        if not flushed.done():  # usually written at once: no timer, no extra loop turn
+            done, _ = await asyncio.wait({flushed}, timeout=self.write_timeout)
+            if not done:
+                raise ReaderTooSlow
         flushed.result()
 
     def start(self, source, messages) -> None:
@@ -111,15 +144,15 @@ class SessionStreamHandler(GlueSocket):
     async def _messages(self, subscription, replay_until: int):
         seq = self.after_seq
         if seq >= replay_until:
-            yield {"type": "live", "last_seq": seq}
+            yield json.dumps({"type": "live", "last_seq": seq})
         async for batch in subscription:
             if batch and batch[0]["seq"] <= seq:  # a client that claimed seqs not yet stored
                 batch = [event for event in batch if event["seq"] > seq]
             if not batch:
                 continue
-            yield {"type": "events", "events": batch}
+            yield self.shared.events(batch)
             if seq < replay_until <= batch[-1]["seq"]:
-                yield {"type": "live", "last_seq": batch[-1]["seq"]}
+                yield json.dumps({"type": "live", "last_seq": batch[-1]["seq"]})
             seq = batch[-1]["seq"]
         # The engine ends a session's subscriptions when it forgets the session (or closes).
         self.manager.get(self.session_id)  # UnknownSession -> closed with GONE
@@ -141,9 +174,9 @@ class GlobalStreamHandler(GlueSocket):
         self.start(watch, self._messages(watch, self.manager.list_sessions()))
 
     async def _messages(self, watch, sessions: list):
-        yield {"type": "snapshot", "sessions": sessions}
+        yield json.dumps({"type": "snapshot", "sessions": sessions})
         async for change in watch:
-            yield change
+            yield self.shared.text(change, lambda: change)  # the same dict goes to every watcher
         # The engine ends a watch that overflowed (or when it closes): either way the client's
         # move is to reconnect and take a fresh snapshot.
         raise ReaderTooSlow
