@@ -88,27 +88,59 @@ class Api:
                                   lambda e: e["kind"] == "state" and e["data"]["state"] == state)
 
 
+class Follower:
+    """A session's event stream kept open, as a user's view is while they click a control (the
+    kernel reference keeps its channels socket open the same way)."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.events: list[dict] = []
+
+    @classmethod
+    async def open(cls, api: Api, sid: str) -> "Follower":
+        url = api.server.api("api/glue/sessions", sid, "stream", after_seq=0).replace("http", "ws", 1)
+        return cls(await websocket_connect(HTTPRequest(url, headers=api.server.headers)))
+
+    async def until(self, after_seq: int, kind: str) -> dict:
+        while True:
+            for event in self.events:
+                if event["seq"] > after_seq and event["kind"] == kind:
+                    return event
+            raw = await self.ws.read_message()
+            if raw is None:
+                raise RuntimeError(f"stream closed: {self.ws.close_code} {self.ws.close_reason}")
+            self.events.extend(json.loads(raw).get("events", []))
+
+    def close(self) -> None:
+        self.ws.close()
+
+
 # -- control latency ---------------------------------------------------------------------------
 
 
 async def http_controls(api: Api, rounds: int) -> dict:
-    """Interrupt a turn in full swing (its `sleep` tool running), and stop a running session."""
+    """Interrupt a turn in full swing (its `sleep` tool running), and stop a running session,
+    each while a follower watches the session."""
     interrupts, stops = [], []
     sid = (await api("POST", "api/glue/sessions", body={"agent": "demo"}))["id"]
     await api.wait_state(sid, "idle")
+    follower = await Follower.open(api, sid)
     for _ in range(rounds):
         session = await api("POST", "api/glue/sessions", sid, "prompt", body={"text": "sleep"})
-        await api.wait_event(sid, session["last_seq"], "tool_call")
+        await follower.until(session["last_seq"], "tool_call")
         t0 = time.perf_counter()
         reply = await api("POST", "api/glue/sessions", sid, "interrupt")
         interrupts.append(time.perf_counter() - t0)
         assert reply["state"] == "idle", reply
+    follower.close()
     for _ in range(rounds):
         s = await api("POST", "api/glue/sessions", body={"agent": "demo", "prompt": "sleep"})
-        await api.wait_event(s["id"], 0, "tool_call")
+        follower = await Follower.open(api, s["id"])
+        await follower.until(0, "tool_call")
         t0 = time.perf_counter()
         reply = await api("POST", "api/glue/sessions", s["id"], "stop")
         stops.append(time.perf_counter() - t0)
+        follower.close()
         assert reply["state"] == "stopped", reply
     await api("POST", "api/glue/sessions", sid, "stop")
     return {"interrupt": statistics.median(interrupts), "stop": statistics.median(stops)}

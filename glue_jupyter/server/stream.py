@@ -58,8 +58,10 @@ class SharedJSON:
                 self._held -= len(self._texts.popitem(last=False)[1][1])
         return text
 
-    def events(self, batch: list[dict]) -> str:
-        return self.text(batch, lambda: {"type": "events", "events": batch})
+    def events(self, batches: list[list[dict]]) -> str:
+        """One `events` message holding every event of `batches`, each batch encoded once."""
+        arrays = [self.text(batch, lambda: batch)[1:-1] for batch in batches]  # "[...]" -> "..."
+        return '{"type": "events", "events": [' + ", ".join(arrays) + "]}"
 
 
 class GlueSocket(ScrubbedLogs, WebSocketMixin, WebSocketHandler, JupyterHandler):
@@ -145,15 +147,19 @@ class SessionStreamHandler(GlueSocket):
         seq = self.after_seq
         if seq >= replay_until:
             yield json.dumps({"type": "live", "last_seq": seq})
-        async for batch in subscription:
-            if batch and batch[0]["seq"] <= seq:  # a client that claimed seqs not yet stored
-                batch = [event for event in batch if event["seq"] > seq]
-            if not batch:
+        async for first in subscription:
+            # Batches that queued up while this socket was writing go out as one message.
+            batches = [first, *subscription.ready()]
+            if batches[0] and batches[0][0]["seq"] <= seq:  # a client that claimed seqs not yet stored
+                batches = [[event for event in batch if event["seq"] > seq] for batch in batches]
+            batches = [batch for batch in batches if batch]
+            if not batches:
                 continue
-            yield self.shared.events(batch)
-            if seq < replay_until <= batch[-1]["seq"]:
-                yield json.dumps({"type": "live", "last_seq": batch[-1]["seq"]})
-            seq = batch[-1]["seq"]
+            last = batches[-1][-1]["seq"]
+            yield self.shared.events(batches)
+            if seq < replay_until <= last:
+                yield json.dumps({"type": "live", "last_seq": last})
+            seq = last
         # The engine ends a session's subscriptions when it forgets the session (or closes).
         self.manager.get(self.session_id)  # UnknownSession -> closed with GONE
 
