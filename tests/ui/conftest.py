@@ -335,3 +335,29 @@ def set_theme():
         expect(pg.locator("body")).to_have_attribute("data-jp-theme-name", theme)
 
     return _set
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def shoot_light_dark_phone(artifacts, set_theme):
+    """Return `shoot(page, node, name)`: `name-light.png` and `name-dark.png` of `node`, then
+    `name-phone.png` of the page at phone width (side areas collapsed) with `node` in view; the
+    page is left light, at its former size."""
+
+    def _shoot(pg: "Page", node, name: str) -> None:
+        for theme, suffix in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
+            set_theme(pg, theme)
+            node.screenshot(path=str(artifacts / f"{name}-{suffix}.png"))
+        set_theme(pg, "JupyterLab Light")
+        size = pg.viewport_size
+        pg.set_viewport_size(PHONE)
+        pg.evaluate("() => { window.jupyterapp.shell.collapseLeft(); window.jupyterapp.shell.collapseRight(); }")
+        expect(pg.locator("#jupyterlab-splash")).to_have_count(0)  # shown while the layout changes mode
+        node.scroll_into_view_if_needed()
+        expect(node).to_be_in_viewport()
+        pg.screenshot(path=str(artifacts / f"{name}-phone.png"))
+        pg.set_viewport_size(size)
+
+    return _shoot

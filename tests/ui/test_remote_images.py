@@ -53,23 +53,23 @@ def image_host():
     host.close()
 
 
-def open_session(pg: Page, session_id: str):
-    pg.evaluate("(id) => window.jupyterapp.commands.execute('glue:open-session', {id})", session_id)
-    view = pg.locator(f'#jp-main-dock-panel .jp-GlueSessionView[data-session-id="{session_id}"]')
+def answered_view(pg: Page, lab_server, open_lab, title: str, prompt: str):
+    """A session the demo agent answered `prompt` in, opened in JupyterLab: its view."""
+    lab_server.stop_all()
+    session = lab_server.api("POST", "api/glue/sessions",
+                             {"agent": "demo", "cwd": ".", "title": title, "prompt": prompt}, expect=201)
+    lab_server.wait_session(session["id"], lambda s: s["state"] == "idle")
+    open_lab(pg)
+    pg.evaluate("(id) => window.jupyterapp.commands.execute('glue:open-session', {id})", session["id"])
+    view = pg.locator(f'#jp-main-dock-panel .jp-GlueSessionView[data-session-id="{session["id"]}"]')
     expect(view).to_be_visible()
     return view
 
 
-def test_remote_images_wait_for_a_click(page: Page, lab_server, open_lab, artifacts, set_theme, image_host):
-    lab_server.stop_all()
+def test_remote_images_wait_for_a_click(page: Page, lab_server, open_lab, artifacts, shoot_light_dark_phone,
+                                        image_host):
     secret_url = image_host.url + "pixel.png?note=the-users-secret"
-    session = lab_server.api("POST", "api/glue/sessions",
-                             {"agent": "demo", "cwd": ".", "title": "Chart with a remote image",
-                              "prompt": f"picture {secret_url}"}, expect=201)
-    lab_server.wait_session(session["id"], lambda s: s["state"] == "idle")
-
-    open_lab(page)
-    view = open_session(page, session["id"])
+    view = answered_view(page, lab_server, open_lab, "Chart with a remote image", f"picture {secret_url}")
     placeholder = view.locator(".jp-GlueRemoteImage")
     expect(placeholder).to_have_count(1)
     host = image_host.url.split("//")[1].rstrip("/")
@@ -82,17 +82,7 @@ def test_remote_images_wait_for_a_click(page: Page, lab_server, open_lab, artifa
     assert image_host.requests == []  # the page rendered the message without calling the host
 
     message = view.locator(".jp-GlueItem:has(.jp-GlueMarkdown img)")
-    for theme, name in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
-        set_theme(page, theme)
-        message.screenshot(path=str(artifacts / f"remote-image-placeholder-{name}.png"))
-    set_theme(page, "JupyterLab Light")
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.evaluate("() => { window.jupyterapp.shell.collapseLeft(); window.jupyterapp.shell.collapseRight(); }")
-    expect(page.locator("#jupyterlab-splash")).to_have_count(0)  # shown while the layout changes mode
-    placeholder.scroll_into_view_if_needed()
-    expect(placeholder).to_be_in_viewport()
-    page.screenshot(path=str(artifacts / "remote-image-placeholder-phone.png"))
-    page.set_viewport_size({"width": 1400, "height": 900})
+    shoot_light_dark_phone(page, message, "remote-image-placeholder")
     assert image_host.requests == []
 
     placeholder.get_by_role("button", name="Load image").click()
@@ -107,18 +97,12 @@ def test_remote_images_wait_for_a_click(page: Page, lab_server, open_lab, artifa
 
 def test_raw_html_media_in_agent_markdown_fetches_nothing(page: Page, lab_server, open_lab, image_host):
     """HTML the agent writes itself: images get the same placeholder; media and SVG are dropped."""
-    lab_server.stop_all()
     u = image_host.url
     text = (f'<img src="{u}raw.png" alt="raw"> <video poster="{u}poster.png" src="{u}v.mp4"></video> '
             f'<svg><image href="{u}svg.png"/></svg> <audio src="{u}a.mp3"></audio> '
             f'<picture><source srcset="{u}source.png"><img src="{u}pic.png" srcset="{u}set.png 2x"></picture> '
             f'<p background="{u}bg.png">prompt-injected</p>')
-    session = lab_server.api("POST", "api/glue/sessions",
-                             {"agent": "demo", "cwd": ".", "title": "Raw HTML",
-                              "prompt": f"verbatim {text}"}, expect=201)
-    lab_server.wait_session(session["id"], lambda s: s["state"] == "idle")
-    open_lab(page)
-    view = open_session(page, session["id"])
+    view = answered_view(page, lab_server, open_lab, "Raw HTML", f"verbatim {text}")
     reply = view.locator(".jp-GlueMarkdown", has_text="prompt-injected")
     expect(reply).to_be_visible()
     expect(reply.locator(".jp-GlueRemoteImage")).to_have_count(2)  # raw.png and pic.png

@@ -70,7 +70,7 @@ class Traffic:
 
 
 def test_a_widget_for_another_server_never_sends_the_pages_credentials(
-        page: Page, lab_server, other_server, open_lab, artifacts, set_theme):
+        page: Page, lab_server, other_server, open_lab, artifacts, shoot_light_dark_phone):
     lab_server.stop_all()
     session = other_server.api("POST", "api/glue/sessions",
                                {"agent": "demo", "cwd": ".", "title": "On the other server",
@@ -89,17 +89,7 @@ def test_a_widget_for_another_server_never_sends_the_pages_credentials(
     expect(panel).to_contain_text("never sends its own credentials")
     assert traffic.to(other_server.url) == []  # not contacted at all
 
-    for theme, name in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
-        set_theme(page, theme)
-        panel.screenshot(path=str(artifacts / f"widget-other-server-{name}.png"))
-    set_theme(page, "JupyterLab Light")
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.evaluate("() => { window.jupyterapp.shell.collapseLeft(); window.jupyterapp.shell.collapseRight(); }")
-    expect(page.locator("#jupyterlab-splash")).to_have_count(0)  # shown while the layout changes mode
-    panel.scroll_into_view_if_needed()
-    expect(panel).to_be_in_viewport()
-    page.screenshot(path=str(artifacts / "widget-other-server-phone.png"))
-    page.set_viewport_size({"width": 1400, "height": 900})
+    shoot_light_dark_phone(page, panel, "widget-other-server")
 
     token = panel.locator("input.jp-GlueOtherServer-token")
     token.fill("not-the-right-token")
