@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import start_lab, stop_lab
-from test_widget import FIND_PANEL
+from test_widget import FIND_PANEL, run_cell, wait_kernel_idle
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -59,26 +59,6 @@ def open_notebook(pg: Page, open_lab, name: str):
     wait_kernel_idle(pg, name)
     tag_panels(pg)
     return cells(pg, name)
-
-
-def wait_kernel_idle(pg: Page, name: str):
-    pg.wait_for_function(
-        f"""(path) => {{
-            const panel = {FIND_PANEL};
-            const kernel = panel?.sessionContext?.session?.kernel;
-            return !!panel && panel.sessionContext.isReady && !!kernel && kernel.status === 'idle';
-        }}""", arg=name, timeout=60_000)
-
-
-def run_cell(pg: Page, name: str, index: int):
-    pg.evaluate(
-        f"""async ([i, path]) => {{
-            const panel = {FIND_PANEL};
-            await panel.sessionContext.ready;
-            window.jupyterapp.shell.activateById(panel.id);
-            panel.content.activeCellIndex = i;
-            window.jupyterapp.commands.execute('notebook:run-cell');
-        }}""", [index, name])
 
 
 def sources(pg: Page, name: str) -> list[str]:
@@ -130,7 +110,7 @@ def test_code_from_replies_goes_into_cells(page: Page, lab_server, open_lab, art
                    "%load_ext glue_jupyter\n%glue start --agent demo --cwd . --title Snippets snippet please",
                    "import time\ntime.sleep(60)")
     nb_cells = open_notebook(page, open_lab, name)
-    run_cell(page, name, 0)
+    run_cell(page, 0, name)
     widget = nb_cells.nth(0).locator(".jp-GlueWidget")
     actions = widget.locator(".jp-GlueCodeActions")
     expect(actions.locator("button[data-action='insert']")).to_be_visible()
@@ -139,7 +119,7 @@ def test_code_from_replies_goes_into_cells(page: Page, lab_server, open_lab, art
     shoot(page, widget, artifacts, "widget-code-actions", set_theme)
 
     # The kernel sleeps; the widget inserts below its own cell without it.
-    run_cell(page, name, 1)
+    run_cell(page, 1, name)
     busy = nb_cells.nth(1).locator(".jp-InputArea-prompt")
     expect(busy).to_have_text("[*]:")
     actions.locator("button[data-action='insert']").click()
@@ -176,7 +156,7 @@ def test_an_error_output_asks_the_notebooks_session_for_a_fix(page: Page, lab_se
     name = "fix_story.ipynb"
     write_notebook(lab_server.root_dir, name, "total = 41 + 1\nprint(totl)")
     nb_cells = open_notebook(page, open_lab, name)
-    run_cell(page, name, 0)
+    run_cell(page, 0, name)
     error = nb_cells.nth(0).locator(".jp-OutputArea-child:has(.jp-GlueFixButton)")
     expect(error).to_contain_text("NameError")
     fix = error.get_by_role("button", name="Ask the agent to fix")

@@ -31,7 +31,7 @@ def cell(pg: Page, index: int):
 FIND_PANEL = "[...window.jupyterapp.shell.widgets('main')].find(w => w.context?.path === path)"
 
 
-def run_cell(pg: Page, index: int):
+def run_cell(pg: Page, index: int, path: str = NOTEBOOK):
     """Run one cell the way the Run menu does (without waiting for it to finish)."""
     pg.evaluate(
         f"""async ([i, path]) => {{
@@ -41,11 +41,11 @@ def run_cell(pg: Page, index: int):
             panel.content.activeCellIndex = i;
             window.jupyterapp.commands.execute('notebook:run-cell');
         }}""",
-        [index, NOTEBOOK],
+        [index, path],
     )
 
 
-def wait_kernel_idle(pg: Page):
+def wait_kernel_idle(pg: Page, path: str = NOTEBOOK):
     pg.wait_for_function(
         f"""(path) => {{
             const panel = {FIND_PANEL};
@@ -53,7 +53,7 @@ def wait_kernel_idle(pg: Page):
             const kernel = panel.sessionContext.session?.kernel;
             return !!kernel && kernel.status === 'idle';
         }}""",
-        arg=NOTEBOOK,
+        arg=path,
         timeout=60_000,
     )
 
