@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from conftest import start_lab, stop_lab
+from test_panel import show_panel
 from test_widget import FIND_PANEL, run_cell, wait_kernel_idle
 
 pytestmark = pytest.mark.timeout(300)
@@ -97,7 +98,10 @@ def shoot(pg: Page, locator, artifacts, name: str, set_theme=None) -> None:
     size = pg.viewport_size
     pg.set_viewport_size(PHONE)
     locator.evaluate("""(el) => { const shell = window.jupyterapp.shell;
-        shell.collapseLeft(); shell.collapseRight();
+        shell.collapseRight();
+        const side = [...shell.widgets('left')].find(w => w.node.contains(el));
+        if (side) { shell.activateById(side.id); return; }  // a side panel: show it, full width
+        shell.collapseLeft();
         for (const w of shell.widgets('main')) if (w.node.contains(el)) shell.activateById(w.id); }""")
     locator.scroll_into_view_if_needed()
     pg.screenshot(path=str(artifacts / f"notebook-{name}-phone.png"))
@@ -180,6 +184,15 @@ def test_an_error_output_asks_the_notebooks_session_for_a_fix(page: Page, lab_se
                   if e["kind"] == "user_message"]
     assert message["text"] == "Fix the error that In[1] raised: NameError: name 'totl' is not defined"
     assert message["context"][0]["text"] == "total = 41 + 1\nprint(totl)"
+
+    # The side panel groups sessions by the notebook they were started from.
+    panel = show_panel(page)
+    panel.locator("select.jp-GlueSessionsPanel-group").select_option("notebook")
+    group = panel.locator(".jp-GlueSessionList-group").filter(has_text=name)
+    expect(group).to_be_visible()
+    expect(panel.locator(f".jp-GlueSessionList-item[data-session-id='{sid}']")).to_be_visible()
+    shoot(page, panel, artifacts, "panel-grouped-by-notebook", set_theme)
+    panel.locator("select.jp-GlueSessionsPanel-group").select_option("none")
 
     # Take the fixed cell back into the notebook, below its active cell.
     view.locator(".jp-GlueCodeActions button[data-action='insert-run']").last.click()
