@@ -111,6 +111,18 @@ async def test_only_a_sessions_grant_opens_the_route(glue_api, glue_server, kern
                                                                     "kernel_id": "no-such-kernel"})
     assert status == 400 and "No kernel no-such-kernel runs on this server" in reply["message"]
     assert (await glue_api.ok("GET", "sessions"))["sessions"] == []
+    # A grant outlives nothing: once its session is forgotten it opens nothing.
+    tools = glue_server.extension_manager.extension_apps["glue_jupyter"].copy().pop().kernel_tools
+    grant, _ = tools.grant(kernel)
+    forgotten = await glue_api.start(cwd=str(jp_root_dir))
+    grant.session_id = forgotten["id"]
+    await glue_api.control(forgotten["id"], "stop")
+    await glue_api.ok("DELETE", "sessions", forgotten["id"], expect=204)
+    headers = {"Authorization": f"glue-tool {grant.token}"}
+    status, reply = await glue_api.request("POST", "kernel-tool", body={"code": "1"}, headers=headers)
+    assert status == 404 and "gone" in reply["message"]
+    status, _ = await glue_api.request("POST", "kernel-tool", body={"code": "1"}, headers=headers)
+    assert status == 403
     # Without --kernel an agent has no tool, and says so.
     session = await glue_api.start(prompt="kernel: `1`", cwd=str(jp_root_dir))
     await glue_api.wait_event(session["id"], lambda e: e["kind"] == "turn_end")

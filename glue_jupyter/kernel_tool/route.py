@@ -23,6 +23,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..engine.client_tools import ToolRefused
+from ..engine.errors import GlueError, UnknownSession
 from .executor import run_code
 
 SCHEME = "glue-tool"
@@ -144,7 +145,10 @@ class KernelToolHandler(APIHandler):
             raise web.HTTPError(409, "The notebook's kernel is gone (shut down or not restarted).")
         try:
             outcome = await self.tools.run(grant, body["code"])
-        except ToolRefused as refused:
+        except UnknownSession:
+            self.tools.revoke(grant)  # the session was forgotten: so is its grant
+            raise web.HTTPError(404, "The session this grant was for is gone.") from None
+        except (ToolRefused, GlueError) as refused:
             raise web.HTTPError(409, str(refused)) from None
         self.finish(json.dumps({"text": outcome.text, "failed": outcome.failed}))
 
