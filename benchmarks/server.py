@@ -5,8 +5,9 @@ kernel interrupt in the same run.
 
 Starts its own `jupyter server` on 127.0.0.1 (glue_jupyter enabled, demo agent) and prints:
 - interrupt and stop latency over HTTP (request until the reply, which comes once the turn has
-  ended / the process group is gone), next to the engine's own figure (an embedded
-  SessionManager, same agent, no HTTP);
+  ended / the process group is gone; a follower watches the session meanwhile, as a user's view
+  does), next to the engine's own figure (an embedded SessionManager, same agent, no HTTP), and
+  the floor of one HTTP request on the same server (Jupyter's routes and a refused glue control);
 - fan-out: one session streaming to 1, 10 and 50 WebSocket clients (spread over worker
   processes so the clients are not the bottleneck): events/s delivered, and the p50/p99 delay
   from each event's `ts` (stamped by the engine when the agent output arrived) to receipt;
@@ -144,6 +145,29 @@ async def http_controls(api: Api, rounds: int) -> dict:
         assert reply["state"] == "stopped", reply
     await api("POST", "api/glue/sessions", sid, "stop")
     return {"interrupt": statistics.median(interrupts), "stop": statistics.median(stops)}
+
+
+async def http_floor(api: Api, samples: int = 200) -> dict:
+    """What one request costs on this server, kept-alive, with nothing to wait for: Jupyter's
+    own routes next to a glue control the engine refuses at once (an idle session's interrupt,
+    409): the part of an HTTP control that is HTTP."""
+    sid = (await api("POST", "api/glue/sessions", body={"agent": "demo"}))["id"]
+    await api.wait_state(sid, "idle")
+    requests = {
+        "GET api/kernels": ("GET", "api/kernels", None),
+        "POST to no route (404)": ("POST", "api/glue-nothing", b"{}"),
+        "glue interrupt, refused (409)": ("POST", f"api/glue/sessions/{sid}/interrupt", b"{}"),
+    }
+    floor = {}
+    for name, (method, path, body) in requests.items():
+        times = []
+        for _ in range(samples):
+            t0 = time.perf_counter()
+            await api.http.request(method, api.server.api(path), content=body)
+            times.append(time.perf_counter() - t0)
+        floor[name] = statistics.median(times)
+    await api("POST", "api/glue/sessions", sid, "stop")
+    return floor
 
 
 async def engine_controls(tmp: Path, rounds: int) -> dict:
@@ -299,6 +323,7 @@ async def main(rounds: int, turns: int) -> None:
     try:
         progress("controls over HTTP…")
         http = await http_controls(api, rounds)
+        floor = await http_floor(api)
         progress("controls in the engine…")
         engine = await engine_controls(tmp / "engine", rounds)
         progress("kernel interrupt…")
@@ -317,6 +342,9 @@ async def main(rounds: int, turns: int) -> None:
         print(f"  {control:<10}                     {ms(http[control]):>7} ms  {ms(engine[control]):>7} ms"
               f"  {ms(http[control] - engine[control]):>7} ms")
     print(f"  kernel interrupt (reference)     {ms(kernel):>7} ms")
+    print("  one request with nothing to wait for (median of 200):")
+    for name, seconds in floor.items():
+        print(f"    {name:<30} {ms(seconds):>7} ms")
     ratio = http["interrupt"] / kernel
     print(f"  ratio glue/kernel interrupt      {ratio:.3f}  (target <= 0.100: {'met' if ratio <= 0.1 else 'MISSED'})")
     for label, rows in ((f"fan-out, default turns x{turns} (pace 0.005 s)", fans), ("fan-out, flood x2", floods)):
