@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 const root = new URL('..', import.meta.url);
 const out = new URL('glue_jupyter/static/', root);
 mkdirSync(out, { recursive: true });
-const css = ['style/transcript.css', 'style/notebook.css', 'style/widget.css']
+const css = ['style/transcript.css', 'style/notebook.css', 'style/agent-session.css', 'style/widget.css']
   .map(f => readFileSync(new URL(f, root), 'utf8'))
   .join('\n');
 writeFileSync(new URL('widget.css', out), css);

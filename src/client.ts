@@ -5,7 +5,16 @@
  * the lab extension plugs in a transport built on ServerConnection (api.ts), the
  * widget one built on the page's own PageConfig and XSRF cookie (widget/transport.ts).
  */
-import type { Control, IAgent, IContextBlock, IEvent, IServerInfo, ISession, SessionState } from './types';
+import type {
+  Control,
+  IAgent,
+  IAgentSession,
+  IContextBlock,
+  IEvent,
+  IServerInfo,
+  ISession,
+  SessionState
+} from './types';
 
 export interface IRequestInit {
   method?: 'GET' | 'POST' | 'DELETE';
@@ -44,6 +53,12 @@ export interface ICreateSession {
   prompt?: string;
   context?: IContextBlock[];
   notebook?: string;
+  /** The agent's mode, model and other options to start with (set before the prompt). */
+  mode?: string;
+  model?: string;
+  config?: Record<string, string | boolean>;
+  /** Adopt this session the agent began elsewhere, instead of starting a new one. */
+  agent_session_id?: string;
 }
 
 function query(params: Record<string, string | number | undefined | null>): string {
@@ -145,6 +160,17 @@ export class GlueAPI {
   resume(id: string, prompt?: string, context?: IContextBlock[]): Promise<ISession> {
     const body = prompt ? (context?.length ? { prompt, context } : { prompt }) : {};
     return this.call(`api/glue/sessions/${id}/resume`, { method: 'POST', body });
+  }
+
+  /** Change the session's mode, model or another option ('mode'/'model' or an option id). */
+  configure(id: string, option: string, value: string | boolean): Promise<ISession> {
+    return this.call(`api/glue/sessions/${id}/config`, { method: 'POST', body: { option, value } });
+  }
+
+  /** The agent's own sessions for a folder, to adopt one (starts the agent briefly). */
+  async agentSessions(agent: string, cwd: string): Promise<IAgentSession[]> {
+    const path = `api/glue/agents/${encodeURIComponent(agent)}/sessions${query({ cwd })}`;
+    return (await this.call<{ sessions: IAgentSession[] }>(path)).sessions;
   }
 
   answerPermission(id: string, requestId: string, optionId: string): Promise<ISession> {

@@ -7,6 +7,7 @@
  * incrementally.
  */
 import type { GlueAPI, ReconnectingStream, StreamStatus } from './client';
+import { changeText } from './agent-options';
 import type { IContextBlock, IEvent, IPermissionOption, IPlanEntry, ISession, ToolContent } from './types';
 
 export * from './types';
@@ -459,6 +460,9 @@ export class TranscriptModel {
         }
         break;
       }
+      case 'config_change':
+        this.add<ILineItem>({ type: 'line', turn, ts: ev.ts, variant: 'config', level: 'info', text: changeText(d) });
+        break;
       case 'session_info':
         if (typeof d.title === 'string' && d.title) {
           this.titleChanged.emit(d.title);

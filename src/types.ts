@@ -44,6 +44,12 @@ export interface ISession {
   error: string | null;
   /** The notebook the session was started from (absolute path), if any. */
   notebook?: string | null;
+  /** The agent's own session state (docs/contract.md, "Agent options", "Usage"). */
+  config?: IAgentOption[];
+  mode?: string | null;
+  model?: string | null;
+  usage?: IUsage | null;
+  commands?: IAgentCommand[];
 }
 
 export interface IAgentCapabilities {
@@ -72,6 +78,9 @@ export interface IAgent {
   capabilities?: IAgentCapabilities | null;
   check?: { ok: boolean; error: string | null; checked_at: number; ms?: number } | null;
   modes?: { start: string | null; bypass: string[] };
+  /** The options and slash commands the agent's latest session was offered. */
+  config?: IAgentOption[];
+  commands?: IAgentCommand[];
 }
 
 export interface IServerInfo {
@@ -180,4 +189,56 @@ export function isLive(state: SessionState): boolean {
 
 export function stateLabel(state: SessionState): string {
   return state.charAt(0).toUpperCase() + state.slice(1);
+}
+
+// ---------------------------------------------------------------------------
+// The agent's own session state: options (mode, model, …), usage, slash commands.
+// ---------------------------------------------------------------------------
+
+export interface IAgentChoice {
+  value: string;
+  name: string;
+  description?: string | null;
+  group?: string;
+  /** false for a mode the permission policy refuses (it would act without asking). */
+  allowed?: boolean;
+}
+
+export interface IAgentOption {
+  id: string;
+  name: string;
+  description?: string | null;
+  /** The agent's hint: 'mode', 'model', 'thought_level', … */
+  category?: string | null;
+  type: 'select' | 'boolean';
+  value: string | boolean;
+  choices: IAgentChoice[];
+}
+
+export interface IUsage {
+  context_used: number | null;
+  context_size: number | null;
+  cost: number | null;
+  currency: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  thought_tokens: number;
+  cached_read_tokens: number;
+  cached_write_tokens: number;
+  total_tokens: number;
+}
+
+export interface IAgentCommand {
+  name: string;
+  description: string;
+  hint?: string | null;
+}
+
+/** One of the agent's own sessions (ACP session/list), which glue can adopt. */
+export interface IAgentSession {
+  agent_session_id: string;
+  cwd: string | null;
+  title: string | null;
+  updated_at: string | null;
+  glue_session_id: string | null;
 }

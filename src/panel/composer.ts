@@ -5,7 +5,10 @@
  */
 import { GlueAPI, ICreateSession } from '../client';
 import { h } from '../transcript/dom';
+import { SlashCommands } from '../transcript/slash-commands';
 import type { IAgent, ISession } from '../types';
+import { AdoptList } from './adopt';
+import { StartOptions } from './start-options';
 import { agentStatus } from './agent-status';
 
 export interface INewSessionFormOptions {
@@ -25,6 +28,8 @@ export class NewSessionForm {
   private readonly promptInput: HTMLTextAreaElement;
   private readonly startBtn: HTMLButtonElement;
   private readonly errorEl: HTMLElement;
+  private readonly options = new StartOptions();
+  private readonly adopt: AdoptList;
   private agents: IAgent[] = [];
   private folderTouched = false;
   private busy = false;
@@ -41,7 +46,10 @@ export class NewSessionForm {
       'aria-label': 'Folder',
       spellcheck: 'false'
     });
-    this.folderInput.addEventListener('input', () => (this.folderTouched = true));
+    this.folderInput.addEventListener('input', () => {
+      this.folderTouched = true;
+      this.adopt?.update();
+    });
     this.titleInput = h('input', {
       class: 'jp-GlueNew-title',
       name: 'title',
@@ -69,6 +77,16 @@ export class NewSessionForm {
     cancel.addEventListener('click', () => this.opts.onCancel());
     this.errorEl = h('div', { class: 'jp-GlueError', role: 'alert' });
     this.errorEl.style.display = 'none';
+    this.adopt = new AdoptList({
+      api: opts.api,
+      agent: () => this.selected(),
+      folder: () => this.folder(),
+      choices: () => this.options.values(),
+      onAdopted: s => this.opts.onCreated(s),
+      onOpen: id => void opts.api.getSession(id).then(s => this.opts.onCreated(s), err => this.showError(err.message))
+    });
+    const promptBox = h('div', { class: 'jp-GlueNew-promptBox' }, this.promptInput);
+    new SlashCommands(this.promptInput, promptBox, () => this.selected()?.commands ?? []);
     this.node = h(
       'form',
       { class: 'jp-GlueNew', 'aria-label': 'New session' },
@@ -76,10 +94,12 @@ export class NewSessionForm {
       h('label', { class: 'jp-GlueNew-field' }, h('span', { text: 'Agent' }), this.agentSelect),
       this.agentHint,
       h('label', { class: 'jp-GlueNew-field' }, h('span', { text: 'Folder' }), this.folderInput),
+      this.options.node,
       h('label', { class: 'jp-GlueNew-field' }, h('span', { text: 'Title' }), this.titleInput),
-      this.promptInput,
+      promptBox,
       this.errorEl,
-      h('div', { class: 'jp-GlueNew-buttons' }, cancel, this.startBtn)
+      h('div', { class: 'jp-GlueNew-buttons' }, cancel, this.startBtn),
+      this.adopt.node
     );
     this.node.addEventListener('submit', ev => {
       ev.preventDefault();
@@ -106,7 +126,13 @@ export class NewSessionForm {
   folderChanged(): void {
     if (!this.folderTouched) {
       this.folderInput.value = this.opts.defaultFolder();
+      this.adopt.update();
     }
+  }
+
+  /** The folder as it is sent: relative to the server root. */
+  private folder(): string {
+    return this.folderInput.value.trim().replace(/^\/+/, '') || '.';
   }
 
   private async loadAgents(): Promise<void> {
@@ -159,6 +185,8 @@ export class NewSessionForm {
       this.agentHint.style.display = 'none';
     }
     this.startBtn.disabled = this.busy || !agent || !agent.installed;
+    this.options.update(agent);
+    this.adopt.update();
   }
 
   private showError(message: string): void {
@@ -174,10 +202,7 @@ export class NewSessionForm {
     this.busy = true;
     this.update();
     this.errorEl.style.display = 'none';
-    const body: ICreateSession = {
-      agent: agent.name,
-      cwd: this.folderInput.value.trim().replace(/^\/+/, '') || '.'
-    };
+    const body: ICreateSession = { agent: agent.name, cwd: this.folder(), ...this.options.values() };
     const title = this.titleInput.value.trim();
     const prompt = this.promptInput.value.trim();
     if (title) {
@@ -191,6 +216,7 @@ export class NewSessionForm {
       this.titleInput.value = '';
       this.promptInput.value = '';
       this.folderTouched = false;
+      this.options.reset();
       this.opts.onCreated(s);
     } catch (err) {
       this.showError((err as Error).message);

@@ -17,6 +17,8 @@ import {
 } from '../types';
 import { formatDuration, h, shortPath } from './dom';
 import { TranscriptView } from './render';
+import { AgentSessionControls } from './session-config';
+import { SlashCommands } from './slash-commands';
 
 export interface ISessionViewOptions {
   api: GlueAPI;
@@ -48,7 +50,10 @@ const REFRESH_KINDS = new Set([
   'session_info',
   'permission_request',
   'permission_answer',
-  'process_exit'
+  'process_exit',
+  'config_change',
+  'usage',
+  'commands'
 ]);
 
 export class SessionView {
@@ -77,6 +82,8 @@ export class SessionView {
   private readonly input: HTMLTextAreaElement;
   private readonly sendBtn: HTMLButtonElement;
   private readonly hint: HTMLElement;
+  private readonly agentControls: AgentSessionControls;
+  private readonly slash: SlashCommands;
 
   constructor(private readonly opts: ISessionViewOptions) {
     this.dot = h('span', { class: 'jp-GlueDot', 'aria-hidden': 'true' });
@@ -103,6 +110,12 @@ export class SessionView {
       { class: 'jp-GlueSessionView-header' },
       this.dot,
       h('div', { class: 'jp-GlueSessionView-heading' }, this.titleEl, this.metaEl, this.timeEl),
+      (this.agentControls = new AgentSessionControls({
+        api: opts.api,
+        sessionId: opts.sessionId,
+        onSession: s => this.updateSession(s),
+        onError: message => this.showError(message)
+      })).node,
       this.connEl,
       controls
     );
@@ -135,6 +148,7 @@ export class SessionView {
       h('div', { class: 'jp-GlueComposer-row' }, this.input, this.sendBtn),
       this.hint
     );
+    this.slash = new SlashCommands(this.input, composer, () => this._session?.commands ?? []);
     this.node = h(
       'div',
       { class: `jp-GlueSessionView${opts.compact ? ' jp-mod-compact' : ''}`, 'data-session-id': opts.sessionId },
@@ -174,6 +188,8 @@ export class SessionView {
     this.disposed = true;
     this.stream?.close();
     this.transcript.dispose();
+    this.agentControls.dispose();
+    this.slash.dispose();
     if (this.ticker) {
       clearInterval(this.ticker);
     }
@@ -361,6 +377,7 @@ export class SessionView {
     }
     this.updateTime();
     this.updateControls();
+    this.agentControls.update(s);
     this.sessionChanged.emit(s);
   }
 
