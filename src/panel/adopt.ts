@@ -45,7 +45,8 @@ export class AdoptList {
   /** The agent or folder changed: show it, and load again if the list is open. */
   update(): void {
     const agent = this.opts.agent();
-    this.node.style.display = agent?.installed ? '' : 'none';
+    // Hidden when the agent is known not to list its sessions (capabilities null: not checked yet).
+    this.node.style.display = agent?.installed && agent.capabilities?.list !== false ? '' : 'none';
     if (this.node.open && this.key() !== this.loaded) {
       void this.load();
     }
