@@ -14,7 +14,9 @@ import os
 import signal
 import time
 from collections import deque
-from pathlib import Path
+
+from .groups.watchdog import group_states as _group_states
+from .groups.watchdog import members, proc_available
 
 STDERR_TAIL_LINES = 40
 STDERR_MAX_LINE = 2000
@@ -24,18 +26,7 @@ STDOUT_LINE_LIMIT = 16 * 1024 * 1024
 
 def group_states(pgid: int) -> list[str]:
     """The kernel's one-letter state of every process in the group (Linux only; else [])."""
-    states = []
-    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else []:
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if len(fields) > 2 and int(fields[2]) == pgid:
-            states.append(fields[0])
-    return states
+    return list(_group_states(pgid).values()) if proc_available() else []
 
 
 def group_alive(pgid: int) -> bool:
@@ -44,8 +35,8 @@ def group_alive(pgid: int) -> bool:
     Zombies still count for killpg(pgid, 0), and in containers nobody may ever reap orphaned
     grandchildren, so on Linux we read /proc to ignore them.
     """
-    if Path("/proc/self/stat").exists():
-        return any(state not in ("Z", "X") for state in group_states(pgid))
+    if proc_available():
+        return bool(members(pgid))
     try:
         os.killpg(pgid, 0)
         return True

@@ -51,15 +51,29 @@ def boot_id() -> str:
         return ""
 
 
-def members(pgid: int) -> list[int]:
-    """The live (not zombie) processes in group `pgid`."""
-    found = []
+def group_states(pgid: int) -> dict[int, str]:
+    """pid -> the kernel's state letter of every process in group `pgid`, zombies included.
+
+    An empty group is known at once (killpg with signal 0); only a group with members costs a
+    pass over /proc."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return {}
+    except PermissionError:
+        pass
+    found = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
             stat = _stat(int(name))
-            if stat and stat[1] == pgid and stat[0] not in ("Z", "X"):
-                found.append(int(name))
+            if stat and stat[1] == pgid:
+                found[int(name)] = stat[0]
     return found
+
+
+def members(pgid: int) -> list[int]:
+    """The live (not zombie) processes in group `pgid`."""
+    return [pid for pid, state in group_states(pgid).items() if state not in ("Z", "X")]
 
 
 def _carries(pid: int, marker: bytes) -> bool:
