@@ -333,6 +333,9 @@ def set_theme():
         light = "true" if "Light" in theme else "false"
         expect(pg.locator("body")).to_have_attribute("data-jp-theme-light", light)
         expect(pg.locator("body")).to_have_attribute("data-jp-theme-name", theme)
+        # JupyterLab shows its splash while a theme loads; a second change inside the splash's
+        # 200 ms fade-out makes it remove the splash twice (a page error of JupyterLab's own).
+        expect(pg.locator("#jupyterlab-splash")).to_have_count(0)
 
     return _set
 
@@ -343,8 +346,9 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def shoot_light_dark_phone(artifacts, set_theme):
     """Return `shoot(page, node, name)`: `name-light.png` and `name-dark.png` of `node`, then
-    `name-phone.png` of the page at phone width (side areas collapsed) with `node` in view; the
-    page is left light, at its former size."""
+    `name-phone.png` of the page at phone width with `node` in view (the side areas collapsed,
+    unless `node` is in a side panel: that one is shown); the page is left light, at its
+    former size."""
 
     def _shoot(pg: "Page", node, name: str) -> None:
         for theme, suffix in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
@@ -353,7 +357,12 @@ def shoot_light_dark_phone(artifacts, set_theme):
         set_theme(pg, "JupyterLab Light")
         size = pg.viewport_size
         pg.set_viewport_size(PHONE)
-        pg.evaluate("() => { window.jupyterapp.shell.collapseLeft(); window.jupyterapp.shell.collapseRight(); }")
+        node.evaluate("""(el) => { const shell = window.jupyterapp.shell;
+            shell.collapseRight();
+            const side = [...shell.widgets('left')].find(w => w.node.contains(el));
+            if (side) { shell.activateById(side.id); return; }
+            shell.collapseLeft();
+            for (const w of shell.widgets('main')) if (w.node.contains(el)) shell.activateById(w.id); }""")
         expect(pg.locator("#jupyterlab-splash")).to_have_count(0)  # shown while the layout changes mode
         node.scroll_into_view_if_needed()
         expect(node).to_be_in_viewport()

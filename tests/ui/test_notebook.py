@@ -20,7 +20,6 @@ from test_widget import FIND_PANEL, run_cell, wait_kernel_idle
 
 pytestmark = pytest.mark.timeout(300)
 
-PHONE = {"width": 390, "height": 844}
 DEMO_LINE = "Written by the glue demo agent."
 
 
@@ -79,36 +78,8 @@ def own_errors(pg: Page) -> list[str]:
     return [e for e in pg.glue_errors if e.startswith("pageerror") or "glue" in e.lower()]
 
 
-def splash_gone(pg: Page) -> None:
-    """JupyterLab shows its splash while a theme loads; two theme changes inside its 200 ms
-    fade-out make it remove the splash twice (a page error of JupyterLab's own)."""
-    expect(pg.locator("#jupyterlab-splash")).to_have_count(0)
-
-
-def shoot(pg: Page, locator, artifacts, name: str, set_theme=None) -> None:
-    """Light, dark and phone-width screenshots of `locator` (at phone width with the side bars
-    folded and the document of `locator` in front)."""
-    locator.screenshot(path=str(artifacts / f"notebook-{name}-light.png"))
-    if set_theme is not None:
-        set_theme(pg, "JupyterLab Dark")
-        splash_gone(pg)
-        locator.screenshot(path=str(artifacts / f"notebook-{name}-dark.png"))
-        set_theme(pg, "JupyterLab Light")
-        splash_gone(pg)
-    size = pg.viewport_size
-    pg.set_viewport_size(PHONE)
-    locator.evaluate("""(el) => { const shell = window.jupyterapp.shell;
-        shell.collapseRight();
-        const side = [...shell.widgets('left')].find(w => w.node.contains(el));
-        if (side) { shell.activateById(side.id); return; }  // a side panel: show it, full width
-        shell.collapseLeft();
-        for (const w of shell.widgets('main')) if (w.node.contains(el)) shell.activateById(w.id); }""")
-    locator.scroll_into_view_if_needed()
-    pg.screenshot(path=str(artifacts / f"notebook-{name}-phone.png"))
-    pg.set_viewport_size(size)
-
-
-def test_code_from_replies_goes_into_cells(page: Page, lab_server, open_lab, artifacts, set_theme):
+def test_code_from_replies_goes_into_cells(page: Page, lab_server, open_lab, shoot_light_dark_phone):
+    shoot = shoot_light_dark_phone
     name = "insert_story.ipynb"
     write_notebook(lab_server.root_dir, name,
                    "%load_ext glue_jupyter\n%glue start --agent demo --cwd . --title Snippets snippet please",
@@ -120,7 +91,7 @@ def test_code_from_replies_goes_into_cells(page: Page, lab_server, open_lab, art
     expect(actions.locator("button[data-action='insert']")).to_be_visible()
     expect(actions.locator("button[data-action='insert-run']")).to_be_visible()
     expect(actions.locator("button[data-action='copy']")).to_be_visible()
-    shoot(page, widget, artifacts, "widget-code-actions", set_theme)
+    shoot(page, widget, "notebook-widget-code-actions")
 
     # The kernel sleeps; the widget inserts below its own cell without it.
     run_cell(page, 1, name)
@@ -148,15 +119,16 @@ def test_code_from_replies_goes_into_cells(page: Page, lab_server, open_lab, art
     view_actions = view.locator(".jp-GlueCodeActions")
     expect(view_actions.locator("button[data-action='insert']")).to_have_attribute(
         "title", "Insert this code below the active cell of the current notebook")
-    shoot(page, view.locator(".jp-GlueItem-message").last, artifacts, "view-code-actions", set_theme)
+    shoot(page, view.locator(".jp-GlueItem-message").last, "notebook-view-code-actions")
     view_actions.locator("button[data-action='insert']").click()
     expect(view_actions.locator(".jp-GlueCodeActions-status")).to_have_text("Inserted")
     assert len(sources(page, name)) == 5 and sources(page, name)[4] == 'print("hello from the glue demo agent")'
     assert own_errors(page) == []
 
 
-def test_an_error_output_asks_the_notebooks_session_for_a_fix(page: Page, lab_server, open_lab, artifacts,
-                                                             set_theme):
+def test_an_error_output_asks_the_notebooks_session_for_a_fix(page: Page, lab_server, open_lab,
+                                                              shoot_light_dark_phone):
+    shoot = shoot_light_dark_phone
     name = "fix_story.ipynb"
     write_notebook(lab_server.root_dir, name, "total = 41 + 1\nprint(totl)")
     nb_cells = open_notebook(page, open_lab, name)
@@ -164,7 +136,7 @@ def test_an_error_output_asks_the_notebooks_session_for_a_fix(page: Page, lab_se
     error = nb_cells.nth(0).locator(".jp-OutputArea-child:has(.jp-GlueFixButton)")
     expect(error).to_contain_text("NameError")
     fix = error.get_by_role("button", name="Ask the agent to fix")
-    shoot(page, nb_cells.nth(0), artifacts, "error-fix-button", set_theme)
+    shoot(page, nb_cells.nth(0), "notebook-error-fix-button")
     fix.click()
 
     view = page.locator("#jp-main-dock-panel .jp-GlueSessionView:visible")
@@ -176,7 +148,7 @@ def test_an_error_output_asks_the_notebooks_session_for_a_fix(page: Page, lab_se
     chips.nth(1).locator("summary").click()  # the traceback, exactly as sent
     expect(chips.nth(1).locator(".jp-GlueChip-text")).to_contain_text("NameError: name 'totl' is not defined")
     expect(view).to_have_attribute("data-state", "idle")
-    shoot(page, view, artifacts, "fix-session-view", set_theme)
+    shoot(page, view, "notebook-fix-session-view")
     sid = view.get_attribute("data-session-id")
     session = lab_server.api("GET", f"api/glue/sessions/{sid}", expect=200)
     assert session["notebook"] == str((lab_server.root_dir / name).resolve())
@@ -191,7 +163,7 @@ def test_an_error_output_asks_the_notebooks_session_for_a_fix(page: Page, lab_se
     group = panel.locator(".jp-GlueSessionList-group").filter(has_text=name)
     expect(group).to_be_visible()
     expect(panel.locator(f".jp-GlueSessionList-item[data-session-id='{sid}']")).to_be_visible()
-    shoot(page, panel, artifacts, "panel-grouped-by-notebook", set_theme)
+    shoot(page, panel, "notebook-panel-grouped-by-notebook")
     panel.locator("select.jp-GlueSessionsPanel-group").select_option("none")
 
     # Take the fixed cell back into the notebook, below its active cell.
@@ -209,8 +181,9 @@ def start_writing(lab_server, target: str) -> str:
     return session["id"]
 
 
-def test_open_documents_reload_after_the_agent_writes_them(page: Page, lab_server, open_lab, artifacts,
-                                                          set_theme):
+def test_open_documents_reload_after_the_agent_writes_them(page: Page, lab_server, open_lab,
+                                                           shoot_light_dark_phone):
+    shoot = shoot_light_dark_phone
     name = "sync_story.ipynb"
     write_notebook(lab_server.root_dir, name, "1 + 1")
     (lab_server.root_dir / "sales.csv").write_text("region,units\nnorth,3\nsouth,5\n")
@@ -224,7 +197,7 @@ def test_open_documents_reload_after_the_agent_writes_them(page: Page, lab_serve
     answer_permission(lab_server, sid)
     toast = page.locator(".Toastify__toast").filter(has_text="Reloaded sales.csv: the agent changed it (turn 1).")
     expect(toast).to_be_visible()
-    shoot(page, toast, artifacts, "reloaded-toast", set_theme)
+    shoot(page, toast, "notebook-reloaded-toast")
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:open', {path: 'sales.csv'})")
     page.wait_for_function("""() => { const w = window.jupyterapp.shell.currentWidget;
         return w && w.context && w.context.model.toString().includes('Written by the glue demo agent.'); }""")
@@ -239,8 +212,9 @@ def test_open_documents_reload_after_the_agent_writes_them(page: Page, lab_serve
     assert own_errors(page) == []
 
 
-def test_unsaved_edits_are_never_overwritten_nor_met_with_a_dialog(page: Page, lab_server, open_lab, artifacts,
-                                                                  set_theme):
+def test_unsaved_edits_are_never_overwritten_nor_met_with_a_dialog(page: Page, lab_server, open_lab,
+                                                                   shoot_light_dark_phone):
+    shoot = shoot_light_dark_phone
     (lab_server.root_dir / "notes.py").write_text("x = 1\n")
     open_lab(page, "lab/tree/notes.py?reset")
     editor = page.locator("#jp-main-dock-panel .jp-FileEditor .cm-content")
@@ -255,7 +229,7 @@ def test_unsaved_edits_are_never_overwritten_nor_met_with_a_dialog(page: Page, l
     answer_permission(lab_server, sid)
     toast = page.locator(".Toastify__toast").filter(has_text="The agent changed notes.py (turn 1) while you have")
     expect(toast).to_be_visible()
-    shoot(page, toast, artifacts, "conflict-toast", set_theme)
+    shoot(page, toast, "notebook-conflict-toast")
     page.keyboard.type("z = 3  # still typing\n")
     page.keyboard.press("Control+s")  # held: no "File Changed" dialog, the choice is shown again
     expect(toast).to_be_visible()
@@ -265,7 +239,7 @@ def test_unsaved_edits_are_never_overwritten_nor_met_with_a_dialog(page: Page, l
     toast.get_by_role("button", name="Show changes").click()
     dialog = page.locator(".jp-Dialog")
     expect(dialog.locator(".jp-GlueSyncDiff")).to_contain_text(f"+ {DEMO_LINE}")
-    shoot(page, dialog.locator(".jp-Dialog-content"), artifacts, "conflict-diff", set_theme)
+    shoot(page, dialog.locator(".jp-Dialog-content"), "notebook-conflict-diff")
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_have_count(0)
 
@@ -314,7 +288,8 @@ def collab_page(browser, collab_lab, artifacts, request):
 
 
 def test_with_real_time_collaboration_the_shared_documents_take_the_change(collab_page: Page, collab_lab,
-                                                                           artifacts, set_theme):
+                                                                           shoot_light_dark_phone):
+    shoot = shoot_light_dark_phone
     page, name = collab_page, "shared_story.ipynb"
     write_notebook(collab_lab.root_dir, name, "1 + 1")
     (collab_lab.root_dir / "shared.csv").write_text("region,units\nnorth,3\n")
@@ -336,7 +311,7 @@ def test_with_real_time_collaboration_the_shared_documents_take_the_change(colla
     page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path})", name)
     expect(nb_cells).to_have_count(2)  # the room reloaded it from disk, for every collaborator
     expect(nb_cells.nth(1)).to_contain_text(DEMO_LINE)
-    shoot(page, page.locator("#jp-main-dock-panel"), artifacts, "collaborative-reload", set_theme)
+    shoot(page, page.locator("#jp-main-dock-panel"), "notebook-collaborative-reload")
 
     sid = start_writing(collab_lab, "shared.csv")
     answer_permission(collab_lab, sid)
