@@ -217,7 +217,7 @@ def builtin_agents(data_dir: Path) -> dict[str, AgentSpec]:
             bypass_modes=["auto", "acceptEdits", "bypassPermissions"],
             sign_in=SignIn(
                 env=("ANTHROPIC_API_KEY",),
-                login="run `claude` once in a terminal and sign in with /login (a Claude subscription)",
+                login="run `claude-agent-acp --cli` once in a terminal and sign in with /login (a Claude subscription)",
                 files=("~/.claude/.credentials.json",),
             ),
         ),
@@ -234,7 +234,7 @@ def builtin_agents(data_dir: Path) -> dict[str, AgentSpec]:
             bypass_modes=["workspace-write", "agent", "agent-full-access", "auto", "full-access"],
             sign_in=SignIn(
                 env=("OPENAI_API_KEY", "CODEX_API_KEY"),
-                login="run `codex login` (or `codex-acp login`) once in a terminal (ChatGPT sign-in)",
+                login="run `codex-acp login` once in a terminal to sign in with ChatGPT (with the older adapter: `codex login`)",
                 files=("$CODEX_HOME/auth.json", "~/.codex/auth.json"),
                 methods={"api-key": ("CODEX_API_KEY", "OPENAI_API_KEY"),
                          "openai-api-key": ("OPENAI_API_KEY",), "codex-api-key": ("CODEX_API_KEY",)},
