@@ -122,3 +122,18 @@ def permission_request(request_id, params: dict) -> dict:
         "tool_call": _tool_call(params.get("toolCall") or {}, full=False),
         "options": options,
     }
+
+
+def option_for(options: list[dict], decision: str) -> str | None:
+    """The option id that answers `decision` ("allow" or "deny"), or None if none does.
+
+    "Once" before "always": an "always" answer changes the agent's own rules for later calls
+    (and Gemini CLI refuses one in a folder it does not trust), which nobody asked for.
+    """
+    prefix = "allow" if decision == "allow" else "reject"
+    for kind in (f"{prefix}_once", f"{prefix}_always"):
+        for option in options:
+            if option.get("kind") == kind:
+                return option.get("option_id")
+    return next((o.get("option_id") for o in options if str(o.get("kind", "")).startswith(prefix)), None)
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..agents.acp_events import option_for
 from .errors import GlueClientError
 
 
@@ -14,11 +15,10 @@ def pending_requests(events: list[dict]) -> list[dict]:
 
 def choose_option(request: dict, decision: str) -> str:
     """The request's option id for `allow` or `deny` (the agent's allow_* / reject_* kinds)."""
-    prefix = "allow" if decision == "allow" else "reject"
     options = request.get("options") or []
-    for option in options:
-        if str(option.get("kind", "")).startswith(prefix):
-            return option["option_id"]
+    chosen = option_for(options, decision)
+    if chosen is not None:
+        return chosen
     offered = ", ".join(f"{o.get('name')} ({o.get('kind')})" for o in options) or "none"
     raise GlueClientError(f"permission request {request.get('request_id')} offers no {decision} option; "
                           f"its options: {offered}")

@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from ..agents.acp_events import command_of, permission_request, touched_paths, translate_update
+from ..agents.acp_events import command_of, option_for, permission_request, touched_paths, translate_update
 from ..agents.files import AgentFiles
 from ..agents.registry import AgentSpec, scrubbed_environment
 from .agent_session.control import AGENT_STATE_UPDATES, AgentSessionMixin
@@ -663,11 +663,7 @@ class Session(AgentSessionMixin):
         self._record("permission_request", data, turn.number)
         policy = self.config.permission_policy
         if policy != "ask":
-            # "once" before "always": an "always" answer changes the agent's own rules (and
-            # Gemini CLI refuses it in a folder it does not trust).
-            prefix = "allow" if policy == "allow" else "reject"
-            kinds = [f"{prefix}_once", f"{prefix}_always"]
-            chosen = next((o["option_id"] for kind in kinds for o in data["options"] if o["kind"] == kind), None)
+            chosen = option_for(data["options"], "allow" if policy == "allow" else "deny")
             self._record("permission_answer", {"request_id": data["request_id"],
                                                "outcome": "selected" if chosen else "cancelled",
                                                "option_id": chosen, "by": "policy"}, turn.number)
