@@ -40,7 +40,7 @@ from .states import ADVICE, ENDED, LEGAL, State
 from .store import Store
 
 GARBAGE_NOTICES_PER_PROCESS = 5
-REPLAY_QUIET = 0.1   # seconds without an update that end a replay after session/load
+REPLAY_QUIET = 0.25  # seconds without an update that end a replay after session/load
 REPLAY_LIMIT = 10.0  # the longest such a replay is waited for
 STDERR_LINES_IN_TRANSCRIPT = 20
 
@@ -459,6 +459,7 @@ class Session(AgentSessionMixin):
         REPLAY_LIMIT). Until then what it sends is history, never part of the next turn."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + REPLAY_LIMIT
+        self._last_update_at = max(self._last_update_at, loop.time())  # quiet since the answer
         while (quiet := loop.time() - self._last_update_at) < REPLAY_QUIET and loop.time() < deadline:
             await asyncio.sleep(REPLAY_QUIET - quiet)
 
