@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import REAL_AGENTS
+from .agents import REAL_AGENTS
 from .install import PINS
 
 
