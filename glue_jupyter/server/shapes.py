@@ -20,7 +20,7 @@ from ..engine.errors import InvalidRequest
 from ..engine.inputs import check_unicode
 from .errors import bad_request
 
-MAX_DEPTH = 32  # our bodies are flat objects: anything nested deeper is refused unread
+MAX_DEPTH = 32  # our bodies nest three levels at most: anything much deeper is refused unwalked
 TYPE_NAMES = {"string": "a string", "null": "null", "object": "an object", "integer": "an integer",
               "number": "a number", "boolean": "true or false", "array": "an array"}
 
@@ -37,7 +37,6 @@ class RequestShapes:
     """`check(operation_id, raw_body)`: the body as a dict, or an HTTPError (400 or 413)."""
 
     def __init__(self, document: dict, limits: dict[str, int], knob_prefix: str = "c.GlueApp."):
-        self.limits = limits
         self.knob_prefix = knob_prefix
         self.max_bytes = body_limit(limits)
         self.validators: dict[str, Any] = {}
