@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-SAMPLE_ROWS = 10_000          # statistics of larger frames come from a random sample this big
+SAMPLE_ROWS = 5_000           # statistics of larger frames come from a random sample this big
 HEAD_ROWS = 5
 MAX_COLUMNS = 40              # columns shown in tables; the rest are counted
 MAX_DTYPE_COLUMNS = 200       # columns listed with their dtype
