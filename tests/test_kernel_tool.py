@@ -116,6 +116,10 @@ async def test_only_a_sessions_grant_opens_the_route(glue_api, glue_server, kern
     grant, _ = tools.grant(kernel)
     forgotten = await glue_api.start(cwd=str(jp_root_dir))
     grant.session_id = forgotten["id"]
+    deep = b"[" * 100_000 + b"]" * 100_000  # a grant holder's hostile body is a 400, not a 500
+    status, reply = await glue_api.request("POST", "kernel-tool", body=deep,
+                                           headers={"Authorization": f"glue-tool {grant.token}"})
+    assert status == 400 and "nested too deeply" in reply["message"]
     await glue_api.control(forgotten["id"], "stop")
     await glue_api.ok("DELETE", "sessions", forgotten["id"], expect=204)
     headers = {"Authorization": f"glue-tool {grant.token}"}

@@ -24,6 +24,8 @@ from tornado import web
 
 from ..engine.client_tools import ToolRefused
 from ..engine.errors import GlueError, UnknownSession
+from ..server.errors import message_of
+from ..server.shapes import parse as parse_body
 from .executor import run_code
 
 SCHEME = "glue-tool"
@@ -125,7 +127,7 @@ class KernelToolHandler(APIHandler):
 
     def write_error(self, status_code: int, **kwargs) -> None:
         error = kwargs.get("exc_info", (None, None, None))[1]
-        message = getattr(error, "log_message", None) or self._reason
+        message = message_of(error, status_code, self._reason)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"message": message}))
 
@@ -135,10 +137,7 @@ class KernelToolHandler(APIHandler):
         grant = self.tools.find(token.strip()) if scheme == SCHEME else None
         if grant is None:
             raise web.HTTPError(403, "No valid kernel tool grant: the session was not started with --kernel.")
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError:
-            raise web.HTTPError(400, "The request body is not valid JSON.") from None
+        body = parse_body(self.request.body)  # the same size and depth limits as every glue route
         if not isinstance(body, dict) or not isinstance(body.get("code"), str) or set(body) != {"code"}:
             raise web.HTTPError(400, "The body must be {\"code\": \"...\"}.")
         if grant.kernel_id not in self.tools.kernel_manager:
