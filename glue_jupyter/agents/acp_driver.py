@@ -58,6 +58,27 @@ class WireSink(Protocol):
     def on_file_written(self, path: str) -> None: ...
 
 
+class MutedSink:
+    """The sink of a short-lived agent process that must not act (a check, a session listing):
+    updates are ignored, permission requests refused. Set `driver` once the driver exists."""
+
+    def __init__(self) -> None:
+        self.driver = None
+
+    def on_update(self, params: dict) -> None:
+        pass
+
+    def on_permission_request(self, request_id: Any, params: dict) -> None:
+        if self.driver is not None:
+            asyncio.ensure_future(self.driver.answer_permission(request_id, None))
+
+    def on_garbage(self, text: str) -> None:
+        pass
+
+    def on_file_written(self, path: str) -> None:
+        pass
+
+
 class OrderedStdioTransport:
     """An `acp` Transport over the agent's pipes that routes updates in wire order."""
 
@@ -379,4 +400,4 @@ def error_text(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-__all__ = ["AcpDriver", "WireSink", "error_text", "is_auth_required"]
+__all__ = ["AcpDriver", "MutedSink", "WireSink", "error_text", "is_auth_required"]

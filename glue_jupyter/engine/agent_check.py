@@ -19,7 +19,6 @@ import os
 import shutil
 import tempfile
 import time
-from typing import Any
 
 from ..agents.registry import AgentSpec, npm_package, scrubbed_environment
 from .process import AgentProcess
@@ -29,25 +28,6 @@ CHECK_TIMEOUT = 30.0     # an agent that has not answered initialize by then "do
 AUTH_STATUS_WAIT = 3.0   # how long a pushed sign-in status is waited for after initialize
 CONCURRENT_CHECKS = 2
 RECHECK_AFTER = 5.0      # a refresh reuses a check younger than this (many tabs, one check)
-
-
-class _Mute:
-    """A check's agent must not act: updates ignored, permission requests refused."""
-
-    driver = None
-
-    def on_update(self, params: dict) -> None:
-        pass
-
-    def on_permission_request(self, request_id: Any, params: dict) -> None:
-        if self.driver is not None:
-            asyncio.ensure_future(self.driver.answer_permission(request_id, None))
-
-    def on_garbage(self, text: str) -> None:
-        pass
-
-    def on_file_written(self, path: str) -> None:
-        pass
 
 
 class AgentChecks:
@@ -109,7 +89,7 @@ def _key(spec: AgentSpec) -> str:
 
 
 async def _ask(spec: AgentSpec, grace: float) -> dict:
-    from ..agents.acp_driver import AcpDriver, error_text
+    from ..agents.acp_driver import AcpDriver, MutedSink, error_text
 
     argv = spec.resolve_argv() or spec.argv
     env = scrubbed_environment(spec.env)
@@ -127,7 +107,7 @@ async def _ask(spec: AgentSpec, grace: float) -> dict:
             result["check"]["error"] = f"could not launch {argv[0]}: {exc.strerror or exc}"
             return result
         process.expected_exit = True
-        sink = _Mute()
+        sink = MutedSink()
         driver = sink.driver = AcpDriver(process.stdout, process.stdin, folder, sink=sink)
         try:
             await asyncio.wait_for(driver.initialize(), CHECK_TIMEOUT)

@@ -14,29 +14,9 @@ MAX_PAGES = 20       # an agent that keeps answering with a nextCursor is not fo
 MAX_SESSIONS = 500
 
 
-class _Deaf:
-    """The listing process must not act: updates are ignored, permission requests refused."""
-
-    def __init__(self) -> None:
-        self.driver = None
-
-    def on_update(self, params: dict) -> None:
-        pass
-
-    def on_permission_request(self, request_id: Any, params: dict) -> None:
-        if self.driver is not None:
-            asyncio.ensure_future(self.driver.answer_permission(request_id, None))
-
-    def on_garbage(self, text: str) -> None:
-        pass
-
-    def on_file_written(self, path: str) -> None:
-        pass
-
-
 async def list_agent_sessions(spec: AgentSpec, cwd: str, *, timeout: float, grace: float) -> list[dict]:
     """[{agent_session_id, cwd, title, updated_at}], most recent first as the agent lists them."""
-    from ...agents.acp_driver import AcpDriver, error_text
+    from ...agents.acp_driver import AcpDriver, MutedSink, error_text
 
     argv = spec.resolve_argv() or spec.argv
     try:
@@ -44,7 +24,7 @@ async def list_agent_sessions(spec: AgentSpec, cwd: str, *, timeout: float, grac
     except OSError as exc:
         raise AgentFailed(f"Could not launch {spec.name} ({argv[0]}): {exc.strerror or exc}") from None
     process.expected_exit = True
-    sink = _Deaf()
+    sink = MutedSink()
     driver = sink.driver = AcpDriver(process.stdout, process.stdin, cwd, sink=sink)
     try:
         await asyncio.wait_for(driver.initialize(), timeout)
