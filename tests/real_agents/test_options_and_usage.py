@@ -70,6 +70,10 @@ async def test_modes_models_usage_and_commands(drive, real):
     agents = {a["name"]: a for a in d.manager.agents()}
     assert find(agents[real.agent]["config"], "mode") is not None
 
+    # A new agent process starts with its own defaults: the model chosen is put back.
+    resumed = await d.manager.resume(sid)
+    assert resumed["model"] == other["value"] and resumed["mode"] == spec.start_mode, d.events(sid, "config_change")
+
 
 async def test_adopt_a_session_the_agent_keeps(drive, real):
     """A session of the agent's own that glue does not know (here: one glue forgot, as one begun
