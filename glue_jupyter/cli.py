@@ -44,10 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("id")
     s.add_argument("--follow", "-f", action="store_true", help="stream until the session is idle or stopped")
     s = cmd("start", "start a session")
-    s.add_argument("--agent", "-a", required=True)
-    s.add_argument("--cwd", default=".", help="working directory (default: here)")
-    s.add_argument("--title")
-    _option_flags(s)
+    _new_session_flags(s, "working directory (default: here)")
     s.add_argument("prompt", nargs="*", help="first prompt")
     for name, what in (("mode", "show or change a session's mode"), ("model", "show or change a session's model")):
         s = cmd(name, what)
@@ -58,10 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("option", nargs="?", help="an option's id (default: list them all)")
     s.add_argument("value", nargs="?", help="its new value (true/false for a switch)")
     s = cmd("adopt", "continue a session the agent began elsewhere (e.g. in a terminal)")
-    s.add_argument("--agent", "-a", required=True)
-    s.add_argument("--cwd", default=".", help="the folder the agent worked in (default: here)")
-    s.add_argument("--title")
-    _option_flags(s)
+    _new_session_flags(s, "the folder the agent worked in (default: here)")
     s.add_argument("agent_session", nargs="?", help="the agent's session id (default: list them)")
     s.add_argument("prompt", nargs="*", help="a message to continue with")
     s = cmd("prompt", "send a prompt to a session")
@@ -86,7 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _option_flags(s: argparse.ArgumentParser) -> None:
+def _new_session_flags(s: argparse.ArgumentParser, cwd_help: str) -> None:
+    """start and adopt: the agent, the folder, a title, and the agent's options."""
+    s.add_argument("--agent", "-a", required=True)
+    s.add_argument("--cwd", default=".", help=cwd_help)
+    s.add_argument("--title")
     s.add_argument("--mode", help="the agent's mode to start in (see: jupyter glue mode ID)")
     s.add_argument("--model", help="the agent's model")
     s.add_argument("--set", action="append", default=[], metavar="OPTION=VALUE",
