@@ -4,7 +4,7 @@
 
 Prints, for the demo agent: start-to-idle, interrupt (request → turn ended; against the kernel's
 first interrupt and its later ones), stop (request →
-process group reaped), native and seeded resume, events persisted per second with 10 live
+process group reaped; session/close first, and, for comparison, an agent that does not offer it), native and seeded resume, events persisted per second with 10 live
 subscribers, and how fast a 10,000-turn transcript opens. In the same run it measures the
 reference, jupyter_client's AsyncKernelManager with ipykernel (start until ready, interrupt of a
 cell in time.sleep, graceful shutdown), and prints each ratio against its target.
@@ -47,12 +47,13 @@ async def wait_kind(manager, sid, kind, after_seq=0):
 async def measure_engine(rounds: int, tmp: Path) -> dict:
     demo = [sys.executable, "-m", "glue_jupyter.agents.demo", "--state-dir", str(tmp / "demo")]
     config = EngineConfig(db_path=tmp / "bench.db", data_dir=tmp, root_dir=tmp, max_active_sessions=50,
-                          agents={"demo": {"argv": demo}, "demo-noload": {"argv": [*demo, "--no-load"]}})
+                          agents={"demo": {"argv": demo}, "demo-noload": {"argv": [*demo, "--no-load"]},
+                                  "demo-noclose": {"argv": [*demo, "--no-close"]}})
     manager = SessionManager(config)
     await manager.open()
     import glue_jupyter.agents.acp_driver  # noqa: F401  (warm, as in a running server)
 
-    starts, interrupts, stops, native, seeded = [], [], [], [], []
+    starts, interrupts, stops, signals_only, native, seeded = [], [], [], [], [], []
     for _ in range(rounds):
         t0 = time.perf_counter()
         session = await manager.start_session("demo", str(tmp))
@@ -76,6 +77,13 @@ async def measure_engine(rounds: int, tmp: Path) -> dict:
         native.append(time.perf_counter() - t0)
         await manager.stop(sid)
 
+        # The same stop of an agent that does not offer session/close: the signals alone.
+        plain = await manager.start_session("demo-noclose", str(tmp), prompt="sleep")
+        await wait_kind(manager, plain["id"], "tool_call")
+        t0 = time.perf_counter()
+        await manager.stop(plain["id"])
+        signals_only.append(time.perf_counter() - t0)
+
         other = await manager.start_session("demo-noload", str(tmp), prompt="quick")
         await wait_state(manager, other["id"], "idle")
         await manager.stop(other["id"])
@@ -85,6 +93,7 @@ async def measure_engine(rounds: int, tmp: Path) -> dict:
         await manager.stop(other["id"])
     await manager.close()
     return {"start": median_ms(starts), "interrupt": median_ms(interrupts), "stop": median_ms(stops),
+            "stop_signals_only": median_ms(signals_only),
             "native": median_ms(native), "seeded": median_ms(seeded)}
 
 
@@ -208,6 +217,7 @@ async def main() -> None:
     print(row("interrupt vs kernel's first", ours["interrupt"], kernel["interrupt"], 0.1))
     print(row("interrupt vs kernel's later ones", ours["interrupt"], kernel["interrupt_warm"], 0.1))
     print(row("stop (request -> group reaped)", ours["stop"], kernel["stop"], 0.25))
+    print(row("  same, no session/close offered", ours["stop_signals_only"], None, None))
     print(row("native resume (stopped -> idle)", ours["native"], None, None))
     print(row("seeded resume (stopped -> idle)", ours["seeded"], None, None))
     print(f"  {'events persisted, 10 subscribers':<34}{rate:>10.0f} /s   target >= 50000  "

@@ -147,3 +147,9 @@ async def test_hang_on_close_never_answers(state_dir, cwd):
         await agent.changes.until(lambda: any("not answering session/close" in line for line in agent.stderr))
         assert not closing.done()
         closing.cancel()
+
+
+async def test_no_close_does_not_offer_session_close(state_dir, cwd):
+    async with running(state_dir, "--no-close") as agent:
+        initialized = json.loads(next(line for line in agent.raw if '"agentCapabilities"' in line))
+        assert initialized["result"]["agentCapabilities"]["sessionCapabilities"] == {"list": {}}

@@ -41,6 +41,7 @@ class Options:
     embedded_context: bool = True  # advertise promptCapabilities.embeddedContext
     offers: str = "config"       # "config", "legacy" or "none": how modes, models, options are offered (settings.py)
     hang_on_close: bool = False  # never answer session/close (a client must not wait forever)
+    close: bool = True           # advertise session/close
     start_mode: str = "ask"      # the mode new and loaded sessions start in (Claude Code's is "auto")
     replay_after_load: bool = False  # replay the history after answering session/load (Gemini CLI)
     session_info: bool = False   # Codex-style session_info updates around every turn
@@ -210,7 +211,7 @@ class DemoAgent:
                 "promptCapabilities": {"image": False, "audio": False,
                                        "embeddedContext": self.options.embedded_context},
                 "mcpCapabilities": {"http": False, "sse": False},
-                "sessionCapabilities": {"list": {}, "close": {}},
+                "sessionCapabilities": {"list": {}, **({"close": {}} if self.options.close else {})},
             },
             "agentInfo": {"name": "glue-demo", "title": "Glue demo agent", "version": __version__},
             "authMethods": [],
@@ -423,6 +424,7 @@ def parse_args(argv: list[str] | None) -> Options:
     offers.add_argument("--no-options", action="store_const", dest="offers", const="none",
                         help="offer no modes, models or config options")
     parser.add_argument("--hang-on-close", action="store_true", help="never answer session/close")
+    parser.add_argument("--no-close", action="store_true", help="do not advertise session/close")
     parser.add_argument("--start-mode", default="ask", choices=["ask", "plan", "auto"],
                         help="the mode sessions start in (Claude Code starts in its auto mode)")
     parser.add_argument("--replay-after-load", action="store_true",
@@ -435,7 +437,7 @@ def parse_args(argv: list[str] | None) -> Options:
     return Options(state_dir=args.state_dir or default_state_dir(), pace=args.pace,
                    load=not args.no_load, refuse_load=args.refuse_load, ignore_sigterm=args.ignore_sigterm,
                    embedded_context=not args.no_embedded_context, offers=args.offers or "config",
-                   hang_on_close=args.hang_on_close, start_mode=args.start_mode,
+                   hang_on_close=args.hang_on_close, close=not args.no_close, start_mode=args.start_mode,
                    replay_after_load=args.replay_after_load, session_info=args.session_info)
 
 
