@@ -17,7 +17,7 @@ import type {
 } from './types';
 
 export interface IRequestInit {
-  method?: 'GET' | 'POST' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   body?: unknown;
 }
 
@@ -127,6 +127,15 @@ export class GlueAPI {
 
   getSession(id: string): Promise<ISession> {
     return this.call(`api/glue/sessions/${id}`);
+  }
+
+  rename(id: string, title: string): Promise<ISession> {
+    return this.call(`api/glue/sessions/${id}`, { method: 'PATCH', body: { title } });
+  }
+
+  /** The user has seen the session's log up to `seq` (default: all of it). */
+  markSeen(id: string, seq?: number): Promise<ISession> {
+    return this.call(`api/glue/sessions/${id}/seen`, { method: 'POST', body: seq === undefined ? {} : { seq } });
   }
 
   forget(id: string): Promise<void> {

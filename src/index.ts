@@ -1,9 +1,11 @@
 /**
  * glue-jupyter: the JupyterLab surface of glue_jupyter.
  *
- * - `glue-jupyter:sessions` — the "Agent sessions" side panel, session views in the
- *   main area, commands (palette + context menu), the server version check; the panel's
- *   sort and grouping are kept in the user's settings (schema/sessions.json).
+ * - `glue-jupyter:sessions` — the "Agent sessions" side panel, session tabs (with a toolbar
+ *   other extensions can add to: factory "GlueSession", schema/session-toolbar.json), commands
+ *   (palette, context menus, shortcuts in schema/sessions.json), the launcher card, "Start Agent
+ *   Here" in the file browser, the "needs you" signals (lab/attention.ts) and the transcript
+ *   host that notebook widgets in the page use (lab/host.ts).
  * - `glue-jupyter:running` — sessions in JupyterLab's Running panel, with Stop.
  */
 import {
@@ -13,45 +15,48 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import {
-  Dialog,
   ICommandPalette,
+  IToolbarWidgetRegistry,
   MainAreaWidget,
   Notification,
   WidgetTracker,
-  showDialog
+  createToolbarFactory,
+  setToolbar
 } from '@jupyterlab/apputils';
+import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { PageConfig } from '@jupyterlab/coreutils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
 import { IRunningSessionManagers, IRunningSessions } from '@jupyterlab/running';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { CommandToolbarButton } from '@jupyterlab/ui-components';
 import { Signal } from '@lumino/signaling';
+import { Widget } from '@lumino/widgets';
 
 import { GlueAPI, GlueRequestError, createLabAPI } from './api';
+import { AttentionSignals, NEEDS_YOU_CLASS } from './lab/attention';
+import { CommandIDs, ITEM_SELECTOR, addCommands } from './lab/commands';
+import { LabHost } from './lab/host';
 import { SessionsModel } from './model';
 import { agentIcon } from './panel/icons';
-import { IPanelView, SessionsPanel } from './panel/panel';
+import { IPanelView, ISearchHit, SessionsPanel } from './panel/panel';
 import { notebookPlugin } from './notebook/plugin';
 import { SessionPanel } from './panel/session-panel';
 import { IGlueSessions } from './tokens';
-import { Control, ISession, canControl, isLive, stateLabel } from './types';
+import { codeBlockActions } from './transcript/actions';
+import { ISession, isLive, stateLabel } from './types';
 import { VERSION } from './version';
 
 export { IGlueSessions } from './tokens';
+export { CommandIDs } from './lab/commands';
 
-export namespace CommandIDs {
-  export const showPanel = 'glue:show-panel';
-  export const newSession = 'glue:new-session';
-  export const search = 'glue:search-sessions';
-  export const open = 'glue:open-session';
-  export const interrupt = 'glue:interrupt-session';
-  export const pause = 'glue:pause-session';
-  export const stop = 'glue:stop-session';
-  export const resume = 'glue:resume-session';
-  export const forget = 'glue:forget-session';
-  export const reconnect = 'glue:reconnect';
-}
-
-const ITEM_SELECTOR = '.jp-GlueSessionList-item';
+const PLUGIN_ID = 'glue-jupyter:sessions';
+const TOOLBAR_PLUGIN_ID = 'glue-jupyter:session-toolbar';
+/** Below this window width, opening a session folds the left side panel away. */
+const NARROW = 760;
+/** The toolbar factory of a session tab; other extensions add items to it. */
+export const SESSION_TOOLBAR = 'GlueSession';
 
 /** Compare versions across npm and Python spellings (0.2.0-alpha.1 vs 0.2.0a1). */
 export function sameVersion(a: string, b: string): boolean {
@@ -90,44 +95,95 @@ async function checkServer(api: GlueAPI): Promise<string | null> {
   }
 }
 
+/** A session tab's classes: its state, and whether it needs you (style/panel.css draws them). */
+function tabClass(s: ISession): string {
+  return `jp-GlueTab jp-mod-${s.state}${s.needs_you ? ` ${NEEDS_YOU_CLASS}` : ''}`;
+}
+
 const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
-  id: 'glue-jupyter:sessions',
+  id: PLUGIN_ID,
   description: 'The Agent sessions side panel and session views.',
   autoStart: true,
   provides: IGlueSessions,
-  optional: [ILayoutRestorer, ICommandPalette, IDefaultFileBrowser, ILabShell, ISettingRegistry],
+  optional: [
+    ILayoutRestorer,
+    ICommandPalette,
+    IDefaultFileBrowser,
+    ILabShell,
+    ISettingRegistry,
+    IEditorLanguageRegistry,
+    ILauncher,
+    IToolbarWidgetRegistry,
+    ITranslator
+  ],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
     fileBrowser: IDefaultFileBrowser | null,
     labShell: ILabShell | null,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    languages: IEditorLanguageRegistry | null,
+    launcher: ILauncher | null,
+    toolbarRegistry: IToolbarWidgetRegistry | null,
+    translator: ITranslator | null
   ): IGlueSessions => {
     const { commands, shell } = app;
     const api = createLabAPI(app.serviceManager.serverSettings);
     const model = new SessionsModel(api);
+    const serverRoot = PageConfig.getOption('serverRoot') || '';
+    const host = new LabHost({ app, languages, serverRoot, codeBlockActions });
+    host.listen();
     const tracker = new WidgetTracker<MainAreaWidget<SessionPanel>>({ namespace: 'glue-session' });
+    let settings: ISettingRegistry.ISettings | null = null;
+
+    // The tab's toolbar: JupyterLab's toolbar registry, so others (and the user's settings) add to it.
+    const toolbarFactory = toolbarRegistry && settingRegistry
+      ? createToolbarFactory(toolbarRegistry, settingRegistry, SESSION_TOOLBAR, TOOLBAR_PLUGIN_ID, translator ?? nullTranslator)
+      : null;
+    const sessionButton = (command: string) => (widget: Widget) =>
+      new CommandToolbarButton({
+        commands,
+        id: command,
+        args: { id: (widget as MainAreaWidget<SessionPanel>).content.sessionId, toolbar: true }
+      });
+    const buttons: [string, string][] = [
+      ['interrupt', CommandIDs.interrupt],
+      ['pause', CommandIDs.pause],
+      ['stop', CommandIDs.stop],
+      ['resume', CommandIDs.resume],
+      ['find', CommandIDs.find],
+      ['rename', CommandIDs.rename]
+    ];
+    for (const [name, command] of buttons) {
+      toolbarRegistry?.addFactory(SESSION_TOOLBAR, name, sessionButton(command));
+    }
 
     const findWidget = (id: string) => tracker.find(w => w.content.sessionId === id);
 
-    const open = (id: string): void => {
+    const open = (id: string, hit?: ISearchHit): void => {
       let widget = findWidget(id);
       if (!widget) {
-        const content = new SessionPanel(api, id);
+        const content = new SessionPanel(api, id, host);
         widget = new MainAreaWidget({ content });
         widget.addClass('jp-GlueSessionWidget');
-        widget.toolbar.hide();
         widget.id = `glue-session-${id}`;
         widget.title.icon = agentIcon;
         widget.title.closable = true;
+        if (toolbarFactory) {
+          setToolbar(widget, toolbarFactory);
+        } else {
+          for (const [name, command] of buttons) {
+            widget.toolbar.addItem(name, sessionButton(command)(widget));
+          }
+        }
         const known = model.get(id);
         widget.title.label = known?.title || 'Agent session';
         const w = widget;
         content.view.sessionChanged.connect(s => {
           w.title.label = s.title || 'Agent session';
-          w.title.caption = `${s.title || 'Agent session'} — ${stateLabel(s.state)} · ${s.agent} · ${s.cwd}`;
-          w.title.className = `jp-GlueTab jp-mod-${s.state}`;
+          w.title.caption = `${s.title || 'Agent session'} — ${stateLabel(s.state)}${s.needs_you ? ', needs you' : ''} · ${s.agent} · ${s.cwd}`;
+          w.title.className = tabClass(s);
           model.set(s);
           app.commands.notifyCommandChanged();
         });
@@ -139,13 +195,21 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
       }
       shell.activateById(widget.id);
       panel.selected = id;
+      // A phone-sized window has no room for the side panel beside a session.
+      if (labShell && window.innerWidth < NARROW) {
+        labShell.collapseLeft();
+      }
+      if (hit?.query) {
+        widget.content.view.revealMatch(hit.query, hit);
+      }
     };
 
     const panel = new SessionsPanel({
       api,
       model,
       open,
-      serverRoot: PageConfig.getOption('serverRoot') || undefined,
+      commands,
+      serverRoot: serverRoot || undefined,
       currentFolder: () => fileBrowser?.model.path ?? ''
     });
     panel.title.icon = agentIcon;
@@ -154,20 +218,30 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
     restorer?.add(panel, 'glue-sessions-panel');
     fileBrowser?.model.pathChanged.connect(() => panel.form.folderChanged());
 
+    const attention = new AttentionSignals({
+      api,
+      model,
+      panelTitle: panel.title,
+      open: id => open(id),
+      mainWidgets: () => (labShell ? Array.from(labShell.widgets('main')) : []),
+      settings: () => settings
+    });
+
     // Sort and grouping follow the user's settings (Settings Editor included) and are saved
-    // when the user picks others in the panel.
+    // when the user picks others in the panel; the browser-notification choice is kept there too.
     settingRegistry
-      ?.load(sessionsPlugin.id)
-      .then(settings => {
+      ?.load(PLUGIN_ID)
+      .then(loaded => {
+        settings = loaded;
         const apply = () => {
-          panel.view = settings.composite as Partial<IPanelView>;
+          panel.view = loaded.composite as Partial<IPanelView>;
         };
         apply();
-        settings.changed.connect(apply);
+        loaded.changed.connect(apply);
         panel.viewChanged.connect(view => {
           for (const key of ['sort', 'group'] as const) {
-            if (settings.get(key).composite !== view[key]) {
-              settings.set(key, view[key]).catch(err => console.warn('glue_jupyter: could not save the panel settings', err));
+            if (loaded.get(key).composite !== view[key]) {
+              loaded.set(key, view[key]).catch(err => console.warn('glue_jupyter: could not save the panel settings', err));
             }
           }
         });
@@ -180,6 +254,10 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
         findWidget(change.session.id)?.content.view.updateSession(change.session);
       } else if (change.type === 'forgotten') {
         findWidget(change.id)?.dispose();
+      } else {
+        for (const s of model.sessions) {
+          findWidget(s.id)?.content.view.updateSession(s);
+        }
       }
       app.commands.notifyCommandChanged();
     });
@@ -190,129 +268,21 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
       }
     });
 
-    void checkServer(api).then(problem => {
-      panel.showBanner(problem);
-    });
+    const check = () => void checkServer(api).then(problem => panel.showBanner(problem));
+    check();
     model.start();
 
-    // ----- commands -----
-    const resolveId = (args: any): string | null => {
-      if (args && typeof args.id === 'string' && args.id) {
-        return args.id;
-      }
-      const node = app.contextMenuHitTest(n => n.matches?.(ITEM_SELECTOR));
-      if (node?.dataset.sessionId) {
-        return node.dataset.sessionId;
-      }
-      return tracker.currentWidget?.content.sessionId ?? null;
-    };
-    const resolveSession = (args: any): ISession | null => {
-      const id = resolveId(args);
-      if (!id) {
-        return null;
-      }
-      return model.get(id) ?? findWidget(id)?.content.session ?? null;
-    };
-
-    const runControl = async (control: Control, args: any) => {
-      const id = resolveId(args);
-      if (!id) {
-        return;
-      }
-      const view = findWidget(id)?.content.view;
-      if (view) {
-        await view.control(control);
-        return;
-      }
-      try {
-        model.set(await api.control(id, control));
-      } catch (err) {
-        Notification.error((err as Error).message, { autoClose: 8000 });
-      }
-    };
-
-    commands.addCommand(CommandIDs.showPanel, {
-      label: 'Show Agent Sessions',
-      caption: 'Show the Agent sessions side panel',
-      execute: () => shell.activateById(panel.id)
-    });
-    commands.addCommand(CommandIDs.newSession, {
-      label: 'New Agent Session…',
-      caption: 'Start a coding agent in a folder',
-      icon: args => (args['isPalette'] ? undefined : agentIcon),
-      execute: () => {
-        shell.activateById(panel.id);
-        panel.showForm();
-      }
-    });
-    commands.addCommand(CommandIDs.search, {
-      label: 'Search Agent Sessions',
-      execute: () => {
-        shell.activateById(panel.id);
-        panel.focusSearch();
-      }
-    });
-    commands.addCommand(CommandIDs.open, {
-      label: args => (args.id ? 'Open Session' : 'Open Agent Session'),
-      caption: 'Open the session transcript in the main area',
-      isEnabled: args => !!resolveId(args),
-      execute: args => {
-        const id = resolveId(args);
-        if (id) {
-          open(id);
-        }
-      }
-    });
-    const controlCommand = (control: Control, id: string, label: string, caption: string) => {
-      commands.addCommand(id, {
-        label: args => (args.id || app.contextMenuHitTest(n => n.matches?.(ITEM_SELECTOR)) ? label : `${label} Agent Session`),
-        caption,
-        isEnabled: args => canControl(resolveSession(args)?.state, control),
-        execute: args => runControl(control, args)
-      });
-    };
-    controlCommand('interrupt', CommandIDs.interrupt, 'Interrupt', 'Cancel the turn in progress');
-    controlCommand('pause', CommandIDs.pause, 'Pause', 'Freeze the agent and free its slot');
-    controlCommand('stop', CommandIDs.stop, 'Stop', 'End the agent process; the transcript is kept');
-    controlCommand('resume', CommandIDs.resume, 'Resume', 'Continue the conversation');
-    commands.addCommand(CommandIDs.forget, {
-      label: args =>
-        args.id || app.contextMenuHitTest(n => n.matches?.(ITEM_SELECTOR)) ? 'Forget…' : 'Forget Agent Session…',
-      caption: 'Delete a stopped session and its transcript',
-      isEnabled: args => {
-        const s = resolveSession(args);
-        return !!s && (s.state === 'stopped' || s.state === 'failed');
-      },
-      execute: async args => {
-        const id = resolveId(args);
-        if (!id) {
-          return;
-        }
-        const s = model.get(id);
-        const name = s?.title || 'this session';
-        const result = await showDialog({
-          title: 'Forget session?',
-          body: `Forget “${name}”? Its transcript is deleted from the server. This cannot be undone; files the agent changed stay as they are.`,
-          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Forget' })]
-        });
-        if (!result.button.accept) {
-          return;
-        }
-        try {
-          await api.forget(id);
-          model.remove(id);
-          findWidget(id)?.dispose();
-        } catch (err) {
-          Notification.error((err as Error).message, { autoClose: 8000 });
-        }
-      }
-    });
-    commands.addCommand(CommandIDs.reconnect, {
-      label: 'Reconnect Agent Sessions',
-      execute: () => {
-        model.reconnect();
-        void checkServer(api).then(problem => panel.showBanner(problem));
-      }
+    addCommands({
+      app,
+      api,
+      model,
+      panel,
+      tracker,
+      attention,
+      fileBrowser,
+      open,
+      findWidget,
+      checkServer: check
     });
 
     if (palette) {
@@ -321,11 +291,17 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
         CommandIDs.showPanel,
         CommandIDs.newSession,
         CommandIDs.search,
+        CommandIDs.nextNeedingYou,
         CommandIDs.interrupt,
         CommandIDs.pause,
         CommandIDs.stop,
         CommandIDs.resume,
+        CommandIDs.rename,
+        CommandIDs.find,
+        CommandIDs.focusComposer,
         CommandIDs.forget,
+        CommandIDs.pauseAll,
+        CommandIDs.stopAll,
         CommandIDs.reconnect
       ]) {
         palette.addItem({ command, category, args: { isPalette: true } });
@@ -339,11 +315,16 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
       CommandIDs.pause,
       CommandIDs.stop,
       CommandIDs.resume,
+      CommandIDs.rename,
       CommandIDs.forget
     ]) {
-      app.contextMenu.addItem({ command, selector: ITEM_SELECTOR, rank: rank++ });
+      app.contextMenu.addItem({ command, selector: ITEM_SELECTOR, rank: rank++, args: { row: true } });
     }
     app.contextMenu.addItem({ command: CommandIDs.newSession, selector: '.jp-GlueSessionsPanel', rank: 100 });
+    if (fileBrowser) {
+      app.contextMenu.addItem({ command: CommandIDs.startHere, selector: '.jp-DirListing-content', rank: 3 });
+    }
+    launcher?.add({ command: CommandIDs.newSession, category: 'Other', rank: 0, args: { launcher: true } });
 
     if (restorer) {
       void restorer.restore(tracker, {
@@ -353,7 +334,7 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
       });
     }
 
-    return { api, model, open };
+    return { api, model, open, codeBlockActions };
   }
 };
 

@@ -8,6 +8,7 @@
  */
 import type { GlueAPI, ReconnectingStream, StreamStatus } from './client';
 import { changeText } from './agent-options';
+import { isWorking } from './types';
 import type { IContextBlock, IEvent, IPermissionOption, IPlanEntry, ISession, ToolContent } from './types';
 
 export * from './types';
@@ -44,6 +45,8 @@ interface IItemBase {
   turn: number | null;
   /** Timestamp of the first event folded into this item. */
   ts: number;
+  /** Sequence number of the first event folded into this item. */
+  seq: number;
 }
 
 export interface IUserItem extends IItemBase {
@@ -81,6 +84,18 @@ export interface IToolItem extends IItemBase {
 export interface IPlanItem extends IItemBase {
   type: 'plan';
   entries: IPlanEntry[];
+  /** Set when the turn ended without finishing (cancelled, stopped, failed): its stop reason. */
+  cutShort: string | null;
+}
+
+/** What a permission request is about: the tool call as the agent described it. */
+export interface IToolCallInfo {
+  toolCallId: string;
+  title: string;
+  kind: string;
+  content: ToolContent[];
+  locations: { path: string; line?: number | null }[];
+  rawInput: unknown;
 }
 
 export interface IPermissionItem extends IItemBase {
@@ -88,6 +103,8 @@ export interface IPermissionItem extends IItemBase {
   requestId: string;
   toolTitle: string;
   toolKind: string;
+  /** The tool call asked about (merged with what the transcript already knows of it). */
+  tool: IToolCallInfo;
   options: IPermissionOption[];
   /** null while waiting; then the answer. */
   answer: { outcome: 'selected' | 'cancelled' | string; optionId?: string; optionName?: string } | null;
@@ -111,6 +128,8 @@ export interface ILineItem extends IItemBase {
   text: string;
   /** Extra lines shown in a preformatted block (stderr tails). */
   detail?: string[];
+  /** The technical detail, shown on hover. */
+  hover?: string;
 }
 
 export type TranscriptItem =
@@ -151,7 +170,9 @@ export class TranscriptModel {
 
   private _items: TranscriptItem[] = [];
   private _lastSeq = 0;
+  /** Tool calls by turn and id: agents may reuse ids across turns. */
   private tools = new Map<string, IToolItem>();
+  private plans = new Map<number | null, IPlanItem>();
   private permissions = new Map<string, IPermissionItem>();
   private turnStarts = new Map<number, number>();
   private filesByTurn = new Map<number, Set<string>>();
@@ -180,6 +201,8 @@ export class TranscriptModel {
   }
 
   private openTurn: number | null = null;
+  /** The seq of the event being folded. */
+  private folding = 0;
   private _lastResumeVia: string | null = null;
 
   /** How the session last resumed, per its own log (null if it never did). */
@@ -195,6 +218,7 @@ export class TranscriptModel {
     this._items = [];
     this._lastSeq = 0;
     this.tools.clear();
+    this.plans.clear();
     this.permissions.clear();
     this.turnStarts.clear();
     this.filesByTurn.clear();
@@ -213,6 +237,7 @@ export class TranscriptModel {
           continue;
         }
         this._lastSeq = ev.seq;
+        this.folding = ev.seq;
         this.fold(ev);
       }
     } finally {
@@ -226,8 +251,8 @@ export class TranscriptModel {
     }
   }
 
-  private add<T extends TranscriptItem>(item: Omit<T, 'index' | 'version'>): T {
-    const full = { ...item, index: this._items.length, version: 0 } as T;
+  private add<T extends TranscriptItem>(item: Omit<T, 'index' | 'version' | 'seq'>): T {
+    const full = { ...item, seq: this.folding, index: this._items.length, version: 0 } as T;
     this._items.push(full);
     this.pending?.added.push(full);
     return full;
@@ -280,7 +305,8 @@ export class TranscriptModel {
         // A tool call is created by its first event (an update for a call we never saw is
         // shown anyway) and every later event updates it in place.
         const id = String(d.tool_call_id ?? '');
-        let item = this.tools.get(id);
+        const key = toolKey(turn, id);
+        let item = this.tools.get(key);
         if (!item) {
           item = this.add<IToolItem>({
             type: 'tool',
@@ -295,7 +321,7 @@ export class TranscriptModel {
             rawInput: undefined,
             rawOutput: undefined
           });
-          this.tools.set(id, item);
+          this.tools.set(key, item);
         }
         this.updateTool(item, d);
         this.noteFiles(turn, item);
@@ -303,35 +329,36 @@ export class TranscriptModel {
       }
       case 'plan': {
         const entries: IPlanEntry[] = Array.isArray(d.entries) ? d.entries : [];
-        // The whole plan, replacing the previous one of the same turn in place.
-        let plan: IPlanItem | undefined;
-        for (let i = this._items.length - 1; i >= 0; i--) {
-          const it = this._items[i];
-          if (it.turn !== turn) {
-            break;
-          }
-          if (it.type === 'plan') {
-            plan = it;
-            break;
-          }
-        }
+        // The whole plan, replacing the turn's previous one in place (whatever came between:
+        // a pause and its resume add lines, not a second plan).
+        const plan = this.plans.get(turn);
         if (plan) {
           plan.entries = entries;
           this.touch(plan);
         } else {
-          this.add<IPlanItem>({ type: 'plan', turn, ts: ev.ts, entries });
+          this.plans.set(turn, this.add<IPlanItem>({ type: 'plan', turn, ts: ev.ts, entries, cutShort: null }));
         }
         break;
       }
       case 'permission_request': {
         const tc = d.tool_call ?? {};
+        const known = this.tools.get(toolKey(turn, String(tc.tool_call_id ?? '')));
+        const tool: IToolCallInfo = {
+          toolCallId: String(tc.tool_call_id ?? ''),
+          title: String(tc.title || known?.title || 'A tool call'),
+          kind: String(tc.kind || known?.kind || ''),
+          content: Array.isArray(tc.content) && tc.content.length ? tc.content : known?.content ?? [],
+          locations: Array.isArray(tc.locations) && tc.locations.length ? tc.locations : known?.locations ?? [],
+          rawInput: tc.raw_input !== undefined ? tc.raw_input : known?.rawInput
+        };
         const item = this.add<IPermissionItem>({
           type: 'permission',
           turn,
           ts: ev.ts,
           requestId: String(d.request_id ?? ''),
-          toolTitle: String(tc.title ?? 'A tool call'),
-          toolKind: String(tc.kind ?? ''),
+          toolTitle: tool.title,
+          toolKind: tool.kind,
+          tool,
           options: Array.isArray(d.options) ? d.options : [],
           answer: null
         });
@@ -372,6 +399,12 @@ export class TranscriptModel {
               this.touch(tool);
             }
           }
+          // A plan left half done will not go on: say so instead of showing a step still running.
+          const plan = this.plans.get(t);
+          if (plan && plan.entries.some(e => e.status !== 'completed')) {
+            plan.cutShort = reason;
+            this.touch(plan);
+          }
         }
         // Requests still open when a turn ends were withdrawn (e.g. by an interrupt).
         for (const p of this.permissions.values()) {
@@ -394,26 +427,24 @@ export class TranscriptModel {
       case 'resume': {
         const via = String(d.via ?? '');
         this._lastResumeVia = via;
-        const how: Record<string, string> = {
-          thaw: 'Resumed: thawed the paused process',
-          native: 'Resumed: the agent re-attached to its own session',
-          seeded: 'Resumed: a new agent process, seeded with the earlier transcript'
-        };
         this.add<ILineItem>({
           type: 'line',
           turn,
           ts: ev.ts,
           variant: 'resume',
           level: 'info',
-          text: (how[via] ?? `Resumed (${via})`) + (d.detail ? ` — ${d.detail}` : '')
+          text: RESUME_LINES[via] ?? 'Resumed.',
+          hover: d.detail ? String(d.detail) : undefined
         });
         break;
       }
       case 'process_exit': {
         const code = d.code;
         const signal = d.signal;
-        // An exit we asked for (stop) is routine, whatever signal ended it.
+        // An exit we asked for (stop) is routine, whatever signal ended it: no code to decode.
         const abnormal = !d.requested && ((code !== 0 && code !== null && code !== undefined) || !!signal);
+        const technical =
+          (code !== null && code !== undefined ? `exit code ${code}` : 'no exit code') + (signal ? `, ${signal}` : '');
         this.add<ILineItem>({
           type: 'line',
           turn,
@@ -421,10 +452,11 @@ export class TranscriptModel {
           variant: 'exit',
           level: abnormal ? 'warning' : 'info',
           text: d.requested
-            ? `Agent process ended${signal ? ` (${signal})` : ''}`
-            : 'Agent process exited' +
-              (code !== null && code !== undefined ? ` with code ${code}` : '') +
-              (signal ? ` (${signal})` : '')
+            ? 'The agent process ended.'
+            : abnormal
+              ? 'The agent process ended on its own, unexpectedly.'
+              : 'The agent process ended on its own.',
+          hover: technical
         });
         break;
       }
@@ -539,7 +571,18 @@ export const STATE_ORDER: Record<string, number> = {
 };
 
 export type SortKey = 'activity' | 'status' | 'agent' | 'folder';
-export type GroupKey = 'none' | 'folder' | 'agent' | 'notebook';
+/** `attention`: the triage inbox — Needs you, then Working, then the rest. */
+export type GroupKey = 'attention' | 'none' | 'folder' | 'agent' | 'notebook';
+
+export const ATTENTION_GROUPS = ['Needs you', 'Working', 'Other sessions'] as const;
+
+/** The triage group of a session (see ATTENTION_GROUPS). */
+export function attentionGroup(s: ISession): (typeof ATTENTION_GROUPS)[number] {
+  if (s.needs_you) {
+    return 'Needs you';
+  }
+  return isWorking(s.state) ? 'Working' : 'Other sessions';
+}
 
 export function sortSessions(sessions: ISession[], key: SortKey): ISession[] {
   const byActivity = (a: ISession, b: ISession) => b.updated_at - a.updated_at;
@@ -552,7 +595,17 @@ export function sortSessions(sessions: ISession[], key: SortKey): ISession[] {
   return sessions.slice().sort(cmp[key]);
 }
 
-/** Whether `a` is an older copy of the same session than `b` (by its log, then its clock). */
+function toolKey(turn: number | null, id: string): string {
+  return `${turn ?? ''}:${id}`;
+}
+
+/** How a session came back, in a user's words (the engine's detail goes on hover). */
+const RESUME_LINES: Record<string, string> = {
+  thaw: 'Resumed after the pause.',
+  native: 'Resumed: the agent picked up this conversation again.',
+  seeded: 'Resumed: a new agent was given this conversation so far.'
+};
+
 /** The states that get a line of their own in the transcript. */
 const STATE_LINES: Record<string, { level: 'info' | 'error'; text: string }> = {
   failed: { level: 'error', text: 'The session failed: the agent ended on its own.' },
@@ -560,11 +613,16 @@ const STATE_LINES: Record<string, { level: 'info' | 'error'; text: string }> = {
   paused: { level: 'info', text: 'Session paused.' }
 };
 
+/** Whether `a` is an older copy of the same session than `b` (by its log, then its clock). */
 export function isOlder(a: ISession, b: ISession): boolean {
   if (a.last_seq !== b.last_seq) {
     return a.last_seq < b.last_seq;
   }
-  return a.updated_at < b.updated_at;
+  if (a.updated_at !== b.updated_at) {
+    return a.updated_at < b.updated_at;
+  }
+  // Marking seen changes neither the log nor the activity.
+  return (a.seen_seq ?? 0) < (b.seen_seq ?? 0);
 }
 
 /** The sessions list, kept live from `api/glue/stream` (snapshot, then changes). */

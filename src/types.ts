@@ -50,6 +50,61 @@ export interface ISession {
   model?: string | null;
   usage?: IUsage | null;
   commands?: IAgentCommand[];
+  /** The user has seen the log up to here (docs/contract.md, "Needs you"). */
+  seen_seq?: number;
+  /** The last event that needs the user. */
+  attention_seq?: number;
+  /** Why the session waits for its user now, or null. */
+  needs_you?: NeedsYou | null;
+  /** In search results: where it matched. */
+  match?: ISessionMatch;
+}
+
+/** Where a search result matched (only in search results): a snippet with the matched words. */
+export interface ISessionMatch {
+  source: 'user' | 'agent' | 'title' | string;
+  seq: number | null;
+  turn: number | null;
+  text: string;
+  highlights: [number, number][];
+}
+
+/** Why a session needs its user: a permission request, a failure, a finished turn not yet seen. */
+export type NeedsYou = 'permission' | 'failed' | 'turn_done';
+
+/** What a "needs you" reason says, in a few words. */
+export function needsYouText(s: Pick<ISession, 'needs_you' | 'pending_permissions'>): string {
+  switch (s.needs_you) {
+    case 'permission':
+      return s.pending_permissions > 1
+        ? `${s.pending_permissions} permission requests wait for you`
+        : 'waits for your permission';
+    case 'failed':
+      return 'failed — not seen yet';
+    case 'turn_done':
+      return 'finished its turn — not seen yet';
+    default:
+      return '';
+  }
+}
+
+/** The same in a word, for a list row's pill. */
+export function needsYouWord(s: Pick<ISession, 'needs_you' | 'pending_permissions'>): string {
+  switch (s.needs_you) {
+    case 'permission':
+      return s.pending_permissions > 1 ? `${s.pending_permissions} requests` : 'permission';
+    case 'failed':
+      return 'failed';
+    case 'turn_done':
+      return 'finished';
+    default:
+      return '';
+  }
+}
+
+/** States in which the agent is at work (the panel's "Working" group). */
+export function isWorking(state: SessionState): boolean {
+  return ['starting', 'running', 'interrupting', 'stopping'].includes(state);
 }
 
 export interface IAgentCapabilities {

@@ -247,6 +247,26 @@ async def test_default_prompt_streams_tools_and_ends_end_turn(state_dir, cwd):
         assert "please tidy up" in client.message_text()
 
 
+async def test_tool_call_ids_never_repeat_across_turns_or_processes(state_dir, cwd):
+    """Issue 10: ids reused across turns made later tool calls overwrite earlier cards."""
+    ids = []
+    for _ in range(2):  # a loaded session keeps the ids of its earlier processes
+        async with running(state_dir) as agent:
+            session_id = await agent.new_session(cwd)
+            for _ in range(6):
+                assert await agent.prompt(session_id, "look around") == "end_turn"
+            ids += [call.tool_call_id for call in agent.client.of_kind("tool_call")]
+    assert len(ids) == 24 and len(set(ids)) == 24
+
+
+async def test_per_turn_tool_ids_repeat_on_purpose(state_dir, cwd):
+    async with running(state_dir, "--per-turn-tool-ids") as agent:
+        session_id = await agent.new_session(cwd)
+        for _ in range(2):
+            await agent.prompt(session_id, "look around")
+        assert [call.tool_call_id for call in agent.client.of_kind("tool_call")] == ["call-1", "call-2"] * 2
+
+
 async def test_quick_prompt_and_unknown_session(state_dir, cwd):
     async with running(state_dir) as agent:
         session_id = await agent.new_session(cwd)
@@ -311,8 +331,12 @@ async def test_write_asks_permission(state_dir, cwd, choice):
         assert await agent.prompt(session_id, "write notes.md") == "end_turn"
         [(tool_call, options)] = agent.client.permission_requests
         assert [(o.option_id, o.name, o.kind) for o in options] == [
-            ("allow", "Allow", "allow_once"), ("deny", "Deny", "reject_once")]
+            ("allow", "Allow", "allow_once"), ("allow-always", "Always allow", "allow_always"),
+            ("deny", "Deny", "reject_once")]
         assert tool_call.kind == "edit"
+        # What will happen, before approval: the diff (a new file: no old text).
+        [asked] = tool_call.content
+        assert (asked.type, asked.old_text, asked.new_text) == ("diff", None, "Written by the glue demo agent.\n")
         final = agent.client.of_kind("tool_call_update")[-1]
         target = cwd / "notes.md"
         if choice == "allow":
@@ -324,6 +348,33 @@ async def test_write_asks_permission(state_dir, cwd, choice):
             assert final.status == "failed"
             assert not target.exists()
             assert "denied" in agent.client.message_text()
+
+
+async def test_always_allow_is_remembered_for_the_session(state_dir, cwd):
+    async with running(state_dir) as agent:
+        agent.client.permission_choice = "allow-always"
+        session_id = await agent.new_session(cwd)
+        assert await agent.prompt(session_id, "write first.md") == "end_turn"
+        assert await agent.prompt(session_id, "write second.md") == "end_turn"
+        assert len(agent.client.permission_requests) == 1  # not asked again for an edit
+        assert (cwd / "first.md").exists() and (cwd / "second.md").exists()
+        assert await agent.prompt(session_id, "execute it") == "end_turn"
+        assert len(agent.client.permission_requests) == 2  # another kind of tool: asked
+
+
+@pytest.mark.parametrize("choice", ["allow", "deny"])
+async def test_execute_asks_with_command_and_folder(state_dir, cwd, choice):
+    async with running(state_dir) as agent:
+        agent.client.permission_choice = choice
+        session_id = await agent.new_session(cwd)
+        assert await agent.prompt(session_id, "execute something") == "end_turn"
+        [(tool_call, _)] = agent.client.permission_requests
+        assert tool_call.kind == "execute" and tool_call.raw_input == {"command": ["ls", "-la"], "cwd": str(cwd)}
+        final = agent.client.of_kind("tool_call_update")[-1]
+        if choice == "allow":
+            assert final.status == "completed" and "README.md" in final.content[0].content.text
+        else:
+            assert final.status == "failed" and "did not" in agent.client.message_text()
 
 
 async def test_cancel_while_permission_is_pending(state_dir, cwd):

@@ -61,9 +61,13 @@ async def test_permission_then_failure(glue_api):
     done = await glue_api.wait_for(sid, lambda s: s["state"] == "idle" and s["pending_permissions"] == 0)
     assert done["needs_you"] == "turn_done"
 
+    before = (await glue_api.ok("GET", "sessions", sid))["last_seq"]
     await glue_api.control(sid, "prompt", text="crash now")
     failed = await glue_api.wait_for(sid, "failed")
     assert failed["needs_you"] == "failed"
+    # Straight from running to failed: no moment "idle, turn finished" for surfaces to signal.
+    states = [e["data"]["state"] for e in await glue_api.events(sid, before) if e["kind"] == "state"]
+    assert states == ["running", "failed"]
     assert (await glue_api.ok("POST", "sessions", sid, "seen"))["needs_you"] is None
 
 
@@ -120,3 +124,19 @@ async def test_malformed_rename_is_400_and_keeps_the_title(glue_api, body, says)
     status, reply = await glue_api.request("PATCH", "sessions", sid, body=body)
     assert status == 400 and says in reply["message"], reply
     assert (await glue_api.ok("GET", "sessions", sid))["title"] == "Kept"
+
+
+async def test_search_results_say_where_they_matched(glue_api):
+    sid = (await glue_api.start(prompt="quick, about the pelican7781 in the room", title="Birds"))["id"]
+    await glue_api.wait_for(sid, "idle")
+    [found] = (await glue_api.ok("GET", "sessions", params={"q": "pelican7781"}))["sessions"]
+    match = found["match"]
+    user = next(e for e in await glue_api.events(sid) if e["kind"] == "user_message")
+    assert match["source"] == "user" and match["seq"] == user["seq"] and match["turn"] is None
+    [(start, end)] = match["highlights"]
+    assert match["text"][start:end] == "pelican7781" and "room" in match["text"]
+    reply = (await glue_api.ok("GET", "sessions", params={"q": "answer"}))["sessions"][0]["match"]
+    assert reply["source"] == "agent" and reply["turn"] == 1 and reply["seq"] is None
+    # A title match still says so; the plain list has no match field.
+    assert (await glue_api.ok("GET", "sessions", params={"q": "birds"}))["sessions"][0]["match"]["source"] == "title"
+    assert "match" not in (await glue_api.ok("GET", "sessions"))["sessions"][0]

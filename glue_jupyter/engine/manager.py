@@ -218,6 +218,9 @@ class SessionManager:
             and (matching is None or s.id in matching)
             and (notebook is None or s.row["notebook"] == notebook)
         ]
+        if matching is not None:  # where each one matched, with a snippet to show
+            for row in rows:
+                row["match"] = matching[row["id"]]
         return sorted(rows, key=SORT_KEYS[sort])
 
     def events(self, session_id: str, after_seq: int = 0, limit: int | None = None) -> list[dict]:

@@ -511,7 +511,8 @@ class Session(AgentSessionMixin):
             reason = "failed"
         self._after_wire(partial(self._end_turn, turn, reason, usage))
 
-    def _end_turn(self, turn: Turn, stop_reason: str, usage: dict | None = None) -> None:
+    def _end_turn(self, turn: Turn, stop_reason: str, usage: dict | None = None, settle: bool = True) -> None:
+        """Record the turn's end; `settle`: then move the session on (idle), else the caller does."""
         if turn.closed:
             return
         turn.closed = True
@@ -532,6 +533,8 @@ class Session(AgentSessionMixin):
             self.turn = None
         if not turn.ended.done():
             turn.ended.set_result(stop_reason)
+        if not settle:
+            return
         if self.state in (State.RUNNING, State.INTERRUPTING):
             self._set_state(State.IDLE)
         else:
@@ -857,7 +860,7 @@ class Session(AgentSessionMixin):
             self._settled(pending, "withdrawn")
         self.permissions.clear()
         if self.turn is not None:
-            self._end_turn(self.turn, "failed")
+            self._end_turn(self.turn, "failed", settle=False)  # straight to FAILED, not via IDLE
         last = f": {tail[-1]}" if tail else ""
         how = f"signal {process.exit_signal}" if process.exit_signal else f"code {code}"
         self._update(exit_code=code, error=f"The agent exited unexpectedly ({how}){last}")

@@ -102,6 +102,24 @@ def _value(field: str, stored):
     return stored
 
 
+def _match(source: str, snippet: str) -> dict:
+    """An FTS5 snippet (matches between STX and ETX) as text and highlight spans."""
+    kind, _, number = source.partition(":")
+    text, highlights, start = "", [], None
+    for part in re.split("([\x02\x03])", snippet):
+        if part == "\x02":
+            start = len(text)
+        elif part == "\x03":
+            if start is not None:
+                highlights.append([start, len(text)])
+            start = None
+        else:
+            text += part
+    n = int(number) if number.isdigit() else None
+    return {"source": kind, "seq": n if kind == "user" else None, "turn": n if kind == "agent" else None,
+            "text": text, "highlights": highlights}
+
+
 def fts_query(text: str) -> str:
     """Turn what a user typed into an FTS5 query: every word must match, as a prefix."""
     words = re.findall(r"\w+", text, flags=re.UNICODE)
@@ -272,12 +290,25 @@ class Store:
                 (session_id, source, valid_text(text)),
             )
 
-    def search(self, text: str) -> set[str]:
+    def search(self, text: str) -> dict[str, dict]:
+        """Sessions matching `text`, each with its best match: where it is and a snippet.
+
+        `{session_id: {"source": "user"|"agent"|"title", "seq", "turn", "text", "highlights"}}`:
+        a user message is found by its event `seq`, an agent reply by its `turn`; `text` is a
+        short excerpt and `highlights` the [start, end) spans of the matched words in it. A match
+        in the transcript is preferred to one in the title (the title is shown anyway).
+        """
         query = fts_query(text)
         if not query:
-            return set()
-        cur = self.db.execute("SELECT DISTINCT session_id FROM search WHERE search MATCH ?", (query,))
-        return {r[0] for r in cur}
+            return {}
+        cur = self.db.execute(
+            "SELECT session_id, source, snippet(search, 2, char(2), char(3), '…', 12) FROM search "
+            "WHERE search MATCH ? ORDER BY source = 'title', rank", (query,))
+        found: dict[str, dict] = {}
+        for session_id, source, snippet in cur:
+            if session_id not in found:
+                found[session_id] = _match(source, snippet)
+        return found
 
     def transcript_rows(self, session_id: str, kinds: Iterable[str]) -> list[dict]:
         kinds = list(kinds)

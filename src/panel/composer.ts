@@ -6,6 +6,7 @@
 import { GlueAPI, ICreateSession } from '../client';
 import { h } from '../transcript/dom';
 import { SlashCommands } from '../transcript/slash-commands';
+import { styledSelect } from './widgets';
 import type { IAgent, ISession } from '../types';
 import { AdoptList } from './adopt';
 import { StartOptions } from './start-options';
@@ -36,6 +37,7 @@ export class NewSessionForm {
 
   constructor(private readonly opts: INewSessionFormOptions) {
     this.agentSelect = h('select', { class: 'jp-GlueNew-agent', name: 'agent', 'aria-label': 'Agent' });
+    const agentBox = styledSelect(this.agentSelect);
     this.agentSelect.addEventListener('change', () => this.update());
     this.agentHint = h('div', { class: 'jp-GlueNew-hint' });
     this.folderInput = h('input', {
@@ -91,7 +93,7 @@ export class NewSessionForm {
       'form',
       { class: 'jp-GlueNew', 'aria-label': 'New session' },
       h('div', { class: 'jp-GlueNew-heading', text: 'New session' }),
-      h('label', { class: 'jp-GlueNew-field' }, h('span', { text: 'Agent' }), this.agentSelect),
+      h('label', { class: 'jp-GlueNew-field' }, h('span', { text: 'Agent' }), agentBox),
       this.agentHint,
       h('label', { class: 'jp-GlueNew-field' }, h('span', { text: 'Folder' }), this.folderInput),
       this.options.node,
@@ -112,10 +114,13 @@ export class NewSessionForm {
     });
   }
 
-  /** Called each time the form is shown. */
-  async open(): Promise<void> {
+  /** Called each time the form is shown; `folder` (root-relative) starts it there. */
+  async open(folder?: string): Promise<void> {
     this.errorEl.style.display = 'none';
-    if (!this.folderTouched) {
+    if (folder !== undefined) {
+      this.folderInput.value = folder;
+      this.folderTouched = true;
+    } else if (!this.folderTouched) {
       this.folderInput.value = this.opts.defaultFolder();
     }
     await this.loadAgents();

@@ -1,4 +1,7 @@
+/** The extension's icons as LabIcons (themable, usable in menus, toolbars and the palette). */
 import { LabIcon } from '@jupyterlab/ui-components';
+
+import { ICONS } from '../transcript/icons';
 
 const agentSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">
   <g class="jp-icon3" fill="#616161">
@@ -7,3 +10,22 @@ const agentSvg = `<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16"
 </svg>`;
 
 export const agentIcon = new LabIcon({ name: 'glue-jupyter:agent', svgstr: agentSvg });
+
+const icon = (name: keyof typeof ICONS) => new LabIcon({ name: `glue-jupyter:${name}`, svgstr: ICONS[name] });
+
+const pause = icon('pause');
+const stop = icon('stop');
+
+export const labIcons = {
+  agent: agentIcon,
+  interrupt: icon('interrupt'),
+  pause,
+  stop,
+  resume: icon('resume'),
+  rename: icon('rename'),
+  search: icon('search'),
+  needsYou: icon('needsYou'),
+  // "Pause all" and "Stop all" look like their single-session commands.
+  pauseAll: pause,
+  stopAll: stop
+};

@@ -1,14 +1,25 @@
 /**
  * The "Agent sessions" side panel: every session at a glance, live, searchable.
  */
-import { Widget } from '@lumino/widgets';
+import { CommandToolbarButton, Toolbar } from '@jupyterlab/ui-components';
+import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
 
 import { GlueAPI } from '../client';
-import { Emitter, GroupKey, SessionsModel, SortKey, sortSessions } from '../model';
-import { formatTime, h, timeAgo } from '../transcript/dom';
-import { ISession, SESSION_STATES, SessionState, stateLabel } from '../types';
+import { ATTENTION_GROUPS, Emitter, GroupKey, SessionsModel, SortKey, attentionGroup, sortSessions } from '../model';
+import { formatTime, h, icon, timeAgo } from '../transcript/dom';
+import { displayFolder } from '../transcript/paths';
+import { ISession, ISessionMatch, SESSION_STATES, SessionState, needsYouText, needsYouWord, stateLabel } from '../types';
 import { NewSessionForm } from './composer';
+import { styledSelect } from './widgets';
+
+/** Where a search result matched (the server's `match`), to jump to it when opened. */
+export interface ISearchHit {
+  query: string;
+  seq?: number | null;
+  turn?: number | null;
+}
 
 export interface ISessionsPanelOptions {
   api: GlueAPI;
@@ -17,7 +28,10 @@ export interface ISessionsPanelOptions {
   currentFolder: () => string;
   /** The server's root directory, to show folders relative to it. */
   serverRoot?: string;
-  open: (id: string) => void;
+  /** Open a session (at a search hit). */
+  open: (id: string, hit?: ISearchHit) => void;
+  /** The commands behind the panel's toolbar (new, pause all, stop all). */
+  commands: CommandRegistry;
 }
 
 /** How the list is ordered and grouped (kept in the user's settings). */
@@ -28,19 +42,7 @@ export interface IPanelView {
 
 const ACTIVE: SessionState[] = ['starting', 'idle', 'running', 'interrupting'];
 
-/** Shorten an absolute cwd to a path relative to the server root when inside it. */
-export function displayFolder(cwd: string, root?: string): string {
-  if (root) {
-    const r = root.replace(/\/+$/, '');
-    if (cwd === r) {
-      return '/';
-    }
-    if (cwd.startsWith(r + '/')) {
-      return cwd.slice(r.length + 1);
-    }
-  }
-  return cwd;
-}
+export { displayFolder };
 
 /** The group a session is listed under. */
 export function groupOf(s: ISession, group: GroupKey, root?: string): string {
@@ -55,6 +57,8 @@ export function groupOf(s: ISession, group: GroupKey, root?: string): string {
 
 export class SessionsPanel extends Widget {
   readonly form: NewSessionForm;
+  readonly toolbar: Toolbar;
+  private readonly headerEl: HTMLElement;
   /** Emitted when the user picks another sort or grouping. */
   readonly viewChanged = new Emitter<IPanelView>();
   private readonly opts: ISessionsPanelOptions;
@@ -71,7 +75,9 @@ export class SessionsPanel extends Widget {
   private readonly formHost: HTMLElement;
   private readonly rows = new Map<string, HTMLElement>();
   private readonly rowSession = new WeakMap<HTMLElement, ISession>();
-  private matches: Set<string> | null = null;
+  private readonly rowHit = new WeakMap<HTMLElement, ISessionMatch | undefined>();
+  /** The search's results: session id → where it matched. */
+  private matches: Map<string, ISessionMatch> | null = null;
   private searching = false;
   private searchSeq = 0;
   private searchTimer: ReturnType<typeof setTimeout> | null = null;
@@ -92,22 +98,24 @@ export class SessionsPanel extends Widget {
     this.banner = h('div', { class: 'jp-GlueBanner', role: 'alert' });
     this.banner.style.display = 'none';
 
-    const newBtn = h('button', {
-      type: 'button',
-      class: 'jp-GlueButton jp-mod-accept jp-GlueSessionsPanel-new',
-      title: 'Start a new agent session'
-    });
-    newBtn.textContent = '+ New';
-    newBtn.setAttribute('aria-label', 'New session');
-    newBtn.addEventListener('click', () => this.toggleForm());
+    // JupyterLab's own toolbar: New, Pause all, Stop all (each a command, with its shortcut).
+    this.toolbar = new Toolbar();
+    this.toolbar.addClass('jp-GlueSessionsPanel-toolbar');
+    for (const [name, id] of [
+      ['new', 'glue:new-session'],
+      ['pause-all', 'glue:pause-all'],
+      ['stop-all', 'glue:stop-all']
+    ]) {
+      this.toolbar.addItem(name, new CommandToolbarButton({ commands: opts.commands, id, args: { toolbar: true } }));
+    }
     this.connEl = h('span', { class: 'jp-GlueSessionsPanel-conn' });
     const header = h(
       'div',
       { class: 'jp-GlueSessionsPanel-header' },
       h('h2', { class: 'jp-GlueSessionsPanel-heading', text: 'Agent sessions' }),
-      this.connEl,
-      newBtn
+      this.connEl
     );
+    this.headerEl = header;
 
     this.formHost = h('div', { class: 'jp-GlueSessionsPanel-form' });
     this.formHost.style.display = 'none';
@@ -140,6 +148,7 @@ export class SessionsPanel extends Widget {
 
     this.stateFilter = h('select', { class: 'jp-GlueSessionsPanel-stateFilter', 'aria-label': 'Filter by state' });
     this.stateFilter.appendChild(h('option', { value: '', text: 'All states' }));
+    this.stateFilter.appendChild(h('option', { value: 'needs-you', text: 'Needs you' }));
     this.stateFilter.appendChild(h('option', { value: 'active', text: 'Active' }));
     this.stateFilter.appendChild(h('option', { value: 'waiting', text: 'Waiting for permission' }));
     for (const s of SESSION_STATES) {
@@ -158,6 +167,7 @@ export class SessionsPanel extends Widget {
     }
     this.groupSelect = h('select', { class: 'jp-GlueSessionsPanel-group', 'aria-label': 'Group by' });
     for (const [v, t] of [
+      ['attention', 'Group: triage'],
       ['none', 'Group: none'],
       ['folder', 'Group: folder'],
       ['agent', 'Group: agent'],
@@ -175,7 +185,11 @@ export class SessionsPanel extends Widget {
       'div',
       { class: 'jp-GlueSessionsPanel-filters' },
       this.search,
-      h('div', { class: 'jp-GlueSessionsPanel-selects' }, this.stateFilter, this.agentFilter, this.sortSelect, this.groupSelect)
+      h(
+        'div',
+        { class: 'jp-GlueSessionsPanel-selects' },
+        ...[this.stateFilter, this.agentFilter, this.sortSelect, this.groupSelect].map(sel => styledSelect(sel))
+      )
     );
 
     this.countEl = h('div', { class: 'jp-GlueSessionsPanel-count' });
@@ -183,7 +197,7 @@ export class SessionsPanel extends Widget {
     this.list.addEventListener('click', ev => {
       const row = (ev.target as HTMLElement).closest<HTMLElement>('.jp-GlueSessionList-item');
       if (row?.dataset.sessionId) {
-        this.opts.open(row.dataset.sessionId);
+        this.openRow(row.dataset.sessionId);
       }
     });
     this.list.addEventListener('keydown', ev => this.onListKey(ev));
@@ -219,6 +233,7 @@ export class SessionsPanel extends Widget {
     }
     this.disconnects.forEach(d => d());
     this.viewChanged.clear();
+    this.toolbar.dispose();
     if (this.clock) {
       clearInterval(this.clock);
     }
@@ -264,9 +279,10 @@ export class SessionsPanel extends Widget {
     this.banner.style.display = message ? '' : 'none';
   }
 
-  showForm(): void {
+  /** Show the new-session form (in `folder`, root-relative, when given). */
+  showForm(folder?: string): void {
     this.formHost.style.display = '';
-    void this.form.open();
+    void this.form.open(folder);
   }
 
   hideForm(): void {
@@ -284,6 +300,13 @@ export class SessionsPanel extends Widget {
   focusSearch(): void {
     this.search.focus();
     this.search.select();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    if (!this.toolbar.isAttached) {
+      Widget.attach(this.toolbar, this.headerEl); // a Lumino widget: attached to render its buttons
+    }
   }
 
   protected onAfterShow(msg: Message): void {
@@ -328,7 +351,7 @@ export class SessionsPanel extends Widget {
       if (seq !== this.searchSeq) {
         return;
       }
-      this.matches = new Set(found.map(s => s.id));
+      this.matches = new Map(found.map(s => [s.id, s.match ?? { source: 'title', seq: null, turn: null, text: '', highlights: [] }]));
       for (const s of found) {
         if (!this.opts.model.get(s.id)) {
           this.opts.model.set(s);
@@ -369,6 +392,8 @@ export class SessionsPanel extends Widget {
     let sessions = this.opts.model.sessions;
     if (stateF === 'active') {
       sessions = sessions.filter(s => ACTIVE.includes(s.state));
+    } else if (stateF === 'needs-you') {
+      sessions = sessions.filter(s => !!s.needs_you);
     } else if (stateF === 'waiting') {
       sessions = sessions.filter(s => s.pending_permissions > 0);
     } else if (stateF) {
@@ -410,9 +435,12 @@ export class SessionsPanel extends Widget {
     const frag = document.createDocumentFragment();
     let lastGroup: string | null = null;
     const groups = new Map<string, ISession[]>();
+    if (group === 'attention') {
+      ATTENTION_GROUPS.forEach(g => groups.set(g, [])); // in this order, whatever comes first
+    }
     if (group !== 'none') {
       for (const s of sessions) {
-        const key = groupOf(s, group, this.opts.serverRoot);
+        const key = group === 'attention' ? attentionGroup(s) : groupOf(s, group, this.opts.serverRoot);
         let arr = groups.get(key);
         if (!arr) {
           arr = [];
@@ -425,8 +453,10 @@ export class SessionsPanel extends Widget {
       group === 'none'
         ? sessions.map(s => ({ s, g: null as string | null }))
         : Array.from(groups.entries()).flatMap(([g, arr]) => arr.map(s => ({ s, g })));
+    // The match snippets shown follow the search: a new search re-draws the rows.
+    const searchKey = this.matches && this.search.value.trim() ? `\u0001${this.search.value.trim()}` : '';
     // Re-insert only when the order or grouping changed; otherwise rows update in place.
-    const order = ordered.map(o => `${o.g ?? ''}\u0000${o.s.id}`).join('\n');
+    const order = ordered.map(o => `${o.g ?? ''}\u0000${o.s.id}`).join('\n') + searchKey;
     const reorder = order !== this.lastOrder;
     const seen = new Set<string>();
     for (const { s, g } of ordered) {
@@ -436,8 +466,14 @@ export class SessionsPanel extends Widget {
         frag.appendChild(
           h(
             'div',
-            { class: 'jp-GlueSessionList-group', role: 'presentation', title: g },
-            h('span', { class: 'jp-GlueSessionList-groupName', text: g }),
+            {
+              class: 'jp-GlueSessionList-group',
+              role: 'presentation',
+              title: g,
+              'data-group': group === 'attention' ? g : null
+            },
+            g === 'Needs you' ? icon('needsYou', 'jp-GlueIcon jp-GlueSessionList-groupIcon') : null,
+            h('span', { class: `jp-GlueSessionList-groupName${group === 'attention' ? ' jp-mod-plain' : ''}`, text: g }),
             h('span', { class: 'jp-GlueSessionList-groupCount', text: String(n) })
           )
         );
@@ -466,9 +502,15 @@ export class SessionsPanel extends Widget {
     performance.measure?.('glue-panel-render', { start: t0, detail: sessions.length });
   }
 
+  /** The search hit of a session while a search is shown. */
+  private hitOf(id: string): ISessionMatch | undefined {
+    return this.matches && this.search.value.trim() ? this.matches.get(id) : undefined;
+  }
+
   private row(s: ISession): HTMLElement {
     let row = this.rows.get(s.id);
-    if (row && this.rowSession.get(row) === s) {
+    const hit = this.hitOf(s.id);
+    if (row && this.rowSession.get(row) === s && this.rowHit.get(row) === hit) {
       return row;
     }
     if (!row) {
@@ -481,7 +523,9 @@ export class SessionsPanel extends Widget {
       this.rows.set(s.id, row);
     }
     this.rowSession.set(row, s);
+    this.rowHit.set(row, hit);
     row.dataset.state = s.state;
+    row.dataset.needsYou = s.needs_you ?? '';
     row.classList.toggle('jp-mod-selected', s.id === this._selected);
     row.classList.toggle('jp-mod-waiting', s.pending_permissions > 0);
     const folder = displayFolder(s.cwd, this.opts.serverRoot);
@@ -497,13 +541,6 @@ export class SessionsPanel extends Widget {
         'div',
         { class: 'jp-GlueSessionList-line1' },
         h('span', { class: 'jp-GlueSessionList-title', text: s.title || 'Untitled session' }),
-        s.pending_permissions > 0
-          ? h('span', {
-              class: 'jp-GlueSessionList-waiting',
-              title: 'A permission request is waiting for your answer',
-              text: s.pending_permissions > 1 ? `${s.pending_permissions} waiting` : 'waiting'
-            })
-          : null,
         h('span', { class: 'jp-GlueSessionList-time', 'data-ts': s.updated_at, text: timeAgo(s.updated_at) })
       ),
       h(
@@ -511,11 +548,27 @@ export class SessionsPanel extends Widget {
         { class: 'jp-GlueSessionList-line2' },
         h('span', { class: 'jp-GlueSessionList-state', text: stateLabel(s.state) }),
         h('span', { class: 'jp-GlueSessionList-agent', text: s.agent }),
-        h('span', { class: 'jp-GlueSessionList-folder', text: folder })
-      )
+        h('span', { class: 'jp-GlueSessionList-folder', title: s.cwd }, icon('folder', 'jp-GlueIcon jp-GlueFolderIcon'), folder),
+        s.needs_you
+          ? h('span', {
+              class: 'jp-GlueSessionList-needsYou',
+              'data-reason': s.needs_you,
+              title: needsYouText(s),
+              text: needsYouWord(s)
+            })
+          : null
+      ),
+      hit && hit.text ? snippet(hit) : null
     );
     row.appendChild(main);
     return row;
+  }
+
+  /** Open a row's session; from a search, at the match. */
+  private openRow(id: string): void {
+    const hit = this.hitOf(id);
+    const query = this.search.value.trim();
+    this.opts.open(id, hit && hit.source !== 'title' ? { query, seq: hit.seq, turn: hit.turn } : undefined);
   }
 
   private refreshTimes(): void {
@@ -597,7 +650,7 @@ export class SessionsPanel extends Widget {
     if (ev.key === 'Enter' || ev.key === ' ') {
       ev.preventDefault();
       if (row.dataset.sessionId) {
-        this.opts.open(row.dataset.sessionId);
+        this.openRow(row.dataset.sessionId);
       }
     } else if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
       ev.preventDefault();
@@ -606,4 +659,21 @@ export class SessionsPanel extends Widget {
       rows[Math.max(0, Math.min(rows.length - 1, i))]?.focus();
     }
   }
+}
+
+/** A search hit's excerpt, the matched words marked. */
+function snippet(hit: ISessionMatch): HTMLElement {
+  const el = h('div', { class: 'jp-GlueSessionList-snippet', 'data-source': hit.source });
+  const where = hit.source === 'user' ? 'You: ' : hit.source === 'agent' ? 'Agent: ' : '';
+  if (where) {
+    el.appendChild(h('span', { class: 'jp-GlueSessionList-snippetWho', text: where }));
+  }
+  let at = 0;
+  for (const [start, end] of hit.highlights) {
+    el.appendChild(document.createTextNode(hit.text.slice(at, start)));
+    el.appendChild(h('mark', { text: hit.text.slice(start, end) }));
+    at = end;
+  }
+  el.appendChild(document.createTextNode(hit.text.slice(at)));
+  return el;
 }

@@ -3,16 +3,18 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { GlueAPI } from '../client';
+import { ITranscriptHost } from '../transcript/host';
 import { SessionView } from '../transcript/session-view';
 import type { ISession } from '../types';
 
 export class SessionPanel extends Widget {
   readonly view: SessionView;
 
-  constructor(api: GlueAPI, sessionId: string) {
+  constructor(api: GlueAPI, sessionId: string, host: ITranscriptHost) {
     super();
     this.addClass('jp-GlueSessionPanel');
-    this.view = new SessionView({ api, sessionId });
+    // The controls live in JupyterLab's toolbar of the tab (the "GlueSession" toolbar).
+    this.view = new SessionView({ api, sessionId, host, controls: 'none' });
     this.node.appendChild(this.view.node);
   }
 

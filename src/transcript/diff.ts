@@ -4,9 +4,21 @@ export type DiffLine = { op: ' ' | '-' | '+'; text: string };
 
 const MAX_CELLS = 4_000_000;
 
+/** The lines of a text; a final newline ends the last line, it does not start an empty one. */
+export function splitLines(text: string | null | undefined): string[] {
+  if (!text) {
+    return [];
+  }
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') {
+    lines.pop();
+  }
+  return lines;
+}
+
 export function lineDiff(oldText: string | null | undefined, newText: string): DiffLine[] {
-  const a = oldText ? oldText.split('\n') : [];
-  const b = newText ? newText.split('\n') : [];
+  const a = splitLines(oldText);
+  const b = splitLines(newText);
   // Trim common prefix and suffix first: most edits are local.
   let start = 0;
   while (start < a.length && start < b.length && a[start] === b[start]) {

@@ -6,26 +6,24 @@
  * while following the live end it keeps the last `windowSize` items; scrolling towards
  * the top brings earlier items back a page at a time. So a 10,000-event transcript opens
  * on its last screen at once, and streams without re-rendering what is already shown.
+ *
+ * Following: while the user is at the bottom the view stays pinned there, whatever grows
+ * (new items, a reply streaming in, late layout of off-screen items); only the user scrolling
+ * up stops it, and then a "Jump to latest" button brings them back.
  */
-import {
-  IMessageItem,
-  IPermissionItem,
-  IThoughtItem,
-  IToolItem,
-  ITranscriptChange,
-  TranscriptItem,
-  TranscriptModel,
-  itemText
-} from '../model';
-import { renderContextChips } from './context-chips';
-import { lineDiff, withContext } from './diff';
-import { formatDuration, formatTime, h } from './dom';
-import { renderMarkdown } from './markdown';
+import { Emitter, ITranscriptChange, TranscriptItem, TranscriptModel } from '../model';
+import { IBlockContext } from './blocks';
+import { h, icon } from './dom';
+import { FindBar, IFindMatch, findMatches, highlights, rangesIn } from './find';
+import { plainHost } from './host';
+import { ItemRenderer, searchText } from './items';
 
 export interface ITranscriptViewOptions {
   model: TranscriptModel;
   /** Answer a permission request; the buttons go away when the answer event arrives. */
   onPermission?: (requestId: string, optionId: string) => Promise<void>;
+  /** Host, session and folder (code highlighting, file links, code-block actions). */
+  context?: () => IBlockContext;
   /** Items kept in the DOM while following the end. */
   windowSize?: number;
   /** Items brought back per step when scrolling up. */
@@ -34,34 +32,26 @@ export interface ITranscriptViewOptions {
   emptyText?: string;
 }
 
-const STOP_REASONS: Record<string, string> = {
-  end_turn: 'finished',
-  cancelled: 'cancelled',
-  failed: 'failed',
-  stopped: 'stopped',
-  max_tokens: 'hit the token limit',
-  max_turn_requests: 'hit the request limit',
-  refusal: 'refused',
-  server_stopped: 'ended when the server stopped'
-};
-
-const TOOL_STATUS: Record<string, string> = {
-  pending: 'pending',
-  in_progress: 'running',
-  completed: 'done',
-  failed: 'failed',
-  cancelled: 'cancelled'
-};
+/** Within this many pixels of the bottom counts as "at the bottom". */
+const BOTTOM_SLACK = 48;
 
 export class TranscriptView {
-  /** The scrolling container. */
+  /** The box: the scrolling transcript and the "Jump to latest" button over it. */
   readonly node: HTMLElement;
+  /** The scrolling element. */
+  readonly scroller: HTMLElement;
+  readonly findBar = new FindBar();
+  /** After each render and scroll (the session view checks whether the end is now seen). */
+  readonly rendered = new Emitter<void>();
   private readonly list: HTMLElement;
   private readonly more: HTMLButtonElement;
   private readonly empty: HTMLElement;
+  private readonly jump: HTMLButtonElement;
   private readonly model: TranscriptModel;
-  private readonly opts: Required<Omit<ITranscriptViewOptions, 'onPermission'>> &
-    Pick<ITranscriptViewOptions, 'onPermission'>;
+  private readonly renderer: ItemRenderer;
+  private readonly context: () => IBlockContext;
+  private readonly opts: Required<Pick<ITranscriptViewOptions, 'windowSize' | 'pageSize' | 'emptyText'>> &
+    ITranscriptViewOptions;
   private start = 0;
   private end = 0;
   private readonly nodes = new Map<number, HTMLElement>();
@@ -69,29 +59,52 @@ export class TranscriptView {
   private needsReset = false;
   private frame = 0;
   private follow = true;
+  /** scrollTop after our last look: a smaller one means the user scrolled up. */
+  private lastTop = 0;
   private disconnect: () => void;
-  private readonly permissionBusy = new Map<string, string>();
-  private readonly permissionErrors = new Map<string, string>();
   private disposed = false;
   /** items.length when the window last reached the live end. */
   private renderedLiveEnd = 0;
   /** Set while we move the scroll position ourselves. */
   private adjusting = false;
+  private readonly resizes: ResizeObserver | null;
+  private matches: IFindMatch[] = [];
+  /** Occurrences of the query per item, in the model's text (for items not in the DOM). */
+  private readonly modelCounts = new Map<number, number>();
+  private currentEl: HTMLElement | null = null;
+  private current = -1;
+  private readonly ownedRanges = new Set<Range>();
+  private readonly ownedCurrent: { range: Range | null } = { range: null };
+  private findTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(options: ITranscriptViewOptions) {
     this.model = options.model;
-    this.opts = {
-      windowSize: 200,
-      pageSize: 60,
-      emptyText: 'Nothing here yet.',
-      ...options
-    };
+    this.opts = { windowSize: 200, pageSize: 60, emptyText: 'Nothing here yet.', ...options };
+    this.context = options.context ?? (() => ({ host: plainHost, sessionId: '', cwd: '' }));
+    this.renderer = new ItemRenderer({
+      context: this.context,
+      onPermission: options.onPermission,
+      redraw: item => this.redraw(item)
+    });
     this.more = h('button', { class: 'jp-GlueTranscript-more', type: 'button' });
     this.more.addEventListener('click', () => this.showEarlier());
     this.list = h('div', { class: 'jp-GlueTranscript-list', role: 'log', 'aria-live': 'polite' });
     this.empty = h('div', { class: 'jp-GlueTranscript-empty', text: this.opts.emptyText });
-    this.node = h('div', { class: 'jp-GlueTranscript' }, this.more, this.empty, this.list);
-    this.node.addEventListener('scroll', this.onScroll, { passive: true });
+    this.scroller = h('div', { class: 'jp-GlueTranscript', tabindex: 0 }, this.more, this.empty, this.list);
+    this.jump = h('button', { type: 'button', class: 'jp-GlueTranscript-jump', title: 'Scroll to the newest output' });
+    this.jump.append(icon('latest'), 'Jump to latest');
+    this.jump.addEventListener('click', () => this.scrollToEnd());
+    this.jump.style.display = 'none';
+    this.node = h('div', { class: 'jp-GlueTranscriptBox' }, this.findBar.node, this.scroller, this.jump);
+    this.scroller.addEventListener('scroll', this.onScroll, { passive: true });
+    this.scroller.addEventListener('click', this.onClick);
+    // Growth of any kind (late layout, a re-rendered reply, a resized pane) re-pins a follower.
+    this.resizes = typeof ResizeObserver === 'function' ? new ResizeObserver(() => this.onResize()) : null;
+    this.resizes?.observe(this.list);
+    this.resizes?.observe(this.scroller);
+    this.findBar.queryChanged.connect(() => this.runFind(true));
+    this.findBar.step.connect(dir => this.stepFind(dir));
+    this.findBar.closed.connect(() => this.clearFind());
     this.disconnect = this.model.changed.connect(change => this.onChange(change));
     this.needsReset = true;
     this.schedule();
@@ -100,15 +113,23 @@ export class TranscriptView {
   dispose(): void {
     this.disposed = true;
     this.disconnect();
+    this.rendered.clear();
+    this.resizes?.disconnect();
+    this.clearFind();
     if (this.frame) {
       cancelAnimationFrame(this.frame);
     }
-    this.node.removeEventListener('scroll', this.onScroll);
+    this.scroller.removeEventListener('scroll', this.onScroll);
   }
 
   /** Number of items currently in the DOM. */
   get renderedCount(): number {
     return this.end - this.start;
+  }
+
+  /** Whether the view shows the newest item at its bottom (following). */
+  get atLiveEnd(): boolean {
+    return this.follow && this.end >= this.model.items.length;
   }
 
   /** Render pending changes now (tests and benchmarks). */
@@ -120,6 +141,7 @@ export class TranscriptView {
     this.flush();
   }
 
+  /** Follow the live end again, from wherever the window is. */
   scrollToEnd(): void {
     this.follow = true;
     if (this.end < this.model.items.length) {
@@ -127,8 +149,43 @@ export class TranscriptView {
       this.needsReset = true;
       this.flushNow();
     }
-    this.node.scrollTop = this.node.scrollHeight;
+    this.pin();
+    this.updateJump();
   }
+
+  /** Bring item `index` into the window and scroll it into view (stops following). */
+  reveal(index: number, block: ScrollLogicalPosition = 'center'): HTMLElement | null {
+    const items = this.model.items;
+    if (index < 0 || index >= items.length) {
+      return null;
+    }
+    this.flushNow();
+    if (index < this.start || index >= this.end) {
+      // Re-window around the item.
+      this.list.textContent = '';
+      this.nodes.clear();
+      this.start = Math.max(0, index - Math.floor(this.opts.pageSize / 2));
+      this.end = Math.min(items.length, this.start + this.opts.windowSize);
+      const frag = document.createDocumentFragment();
+      for (let i = this.start; i < this.end; i++) {
+        frag.appendChild(this.create(items[i]));
+      }
+      this.list.appendChild(frag);
+      this.updateChrome();
+    }
+    const el = this.nodes.get(index) ?? null;
+    if (el) {
+      this.follow = index === items.length - 1 && this.end >= items.length;
+      this.adjusting = true;
+      el.scrollIntoView({ block });
+      this.lastTop = this.scroller.scrollTop;
+      requestAnimationFrame(() => (this.adjusting = false));
+      this.updateJump();
+    }
+    return el;
+  }
+
+  // -- rendering ------------------------------------------------------------------------------
 
   private onChange(change: ITranscriptChange): void {
     if (change.reset) {
@@ -139,6 +196,9 @@ export class TranscriptView {
       this.dirty.add(item);
     }
     this.schedule();
+    if (this.findBar.isOpen && this.findBar.query) {
+      this.scheduleFind();
+    }
   }
 
   private schedule(): void {
@@ -150,26 +210,6 @@ export class TranscriptView {
       this.flush();
     });
   }
-
-  private atBottom(): boolean {
-    const n = this.node;
-    return n.scrollHeight - n.scrollTop - n.clientHeight < 48;
-  }
-
-  private onScroll = (): void => {
-    if (!this.node.clientHeight || this.adjusting) {
-      return;
-    }
-    this.follow = this.atBottom() && this.end >= this.model.items.length;
-    if (this.node.scrollTop < 400 && this.start > 0) {
-      this.showEarlier();
-    } else if (
-      this.end < this.model.items.length &&
-      this.node.scrollHeight - this.node.scrollTop - this.node.clientHeight < 400
-    ) {
-      this.showLater();
-    }
-  };
 
   private flush(): void {
     if (this.disposed) {
@@ -187,7 +227,7 @@ export class TranscriptView {
     for (const item of this.dirty) {
       const el = this.nodes.get(item.index);
       if (el) {
-        this.fill(el, item);
+        this.renderer.fill(el, item);
       }
     }
     this.dirty.clear();
@@ -216,11 +256,12 @@ export class TranscriptView {
         this.nodes.delete(this.start);
         this.start++;
       }
+      this.pin();
     }
     this.updateChrome();
-    if (follow) {
-      this.node.scrollTop = this.node.scrollHeight;
-    }
+    this.updateJump();
+    this.paintFind();
+    this.rendered.emit();
   }
 
   private updateChrome(): void {
@@ -231,6 +272,62 @@ export class TranscriptView {
     } else {
       this.more.style.display = 'none';
     }
+  }
+
+  // -- following ------------------------------------------------------------------------------
+
+  private atBottom(): boolean {
+    const n = this.scroller;
+    return n.scrollHeight - n.scrollTop - n.clientHeight < BOTTOM_SLACK;
+  }
+
+  /** Put the bottom in view (we are following). */
+  private pin(): void {
+    const n = this.scroller;
+    if (!n.clientHeight) {
+      return; // hidden (a background tab): pinned again when shown and resized
+    }
+    this.adjusting = true;
+    n.scrollTop = n.scrollHeight;
+    this.lastTop = n.scrollTop;
+    requestAnimationFrame(() => (this.adjusting = false));
+  }
+
+  private onResize(): void {
+    if (this.follow && !this.disposed) {
+      this.pin();
+    }
+    this.updateJump();
+  }
+
+  private onScroll = (): void => {
+    const n = this.scroller;
+    if (!n.clientHeight) {
+      return;
+    }
+    const top = n.scrollTop;
+    if (!this.adjusting) {
+      if (this.atBottom()) {
+        // Back at the bottom: follow again once the window holds the live end.
+        this.follow = this.end >= this.model.items.length;
+      } else if (top < this.lastTop - 1) {
+        // Only the user moves the view up; growth below never does.
+        this.follow = false;
+      }
+    }
+    this.lastTop = top;
+    if (top < 400 && this.start > 0) {
+      this.showEarlier();
+    } else if (this.end < this.model.items.length && n.scrollHeight - top - n.clientHeight < 400) {
+      this.showLater();
+    }
+    this.updateJump();
+    this.rendered.emit();
+  };
+
+  private updateJump(): void {
+    const away = !this.follow && (this.end < this.model.items.length || !this.atBottom());
+    this.jump.style.display = away && this.model.items.length ? '' : 'none';
   }
 
   /** Bring back up to `pageSize` earlier items, keeping what is on screen in place. */
@@ -245,7 +342,7 @@ export class TranscriptView {
       frag.appendChild(this.create(items[i]));
     }
     const anchor = this.list.firstElementChild as HTMLElement | null;
-    const anchorTop = anchor ? anchor.offsetTop - this.node.scrollTop : 0;
+    const anchorTop = anchor ? anchor.offsetTop - this.scroller.scrollTop : 0;
     this.list.insertBefore(frag, this.list.firstChild);
     this.start = from;
     // Keep the DOM bounded: drop the far end (scrolling down brings it back).
@@ -259,6 +356,7 @@ export class TranscriptView {
       this.scrollTo(anchor.offsetTop - anchorTop);
     }
     this.follow = false;
+    this.paintFind();
   }
 
   /** Bring back up to `pageSize` later items (after scrolling up and down again). */
@@ -276,7 +374,7 @@ export class TranscriptView {
     this.end = to;
     if (this.end - this.start > this.maxDom) {
       const keep = this.nodes.get(this.end - this.maxDom);
-      const keepTop = keep ? keep.offsetTop - this.node.scrollTop : 0;
+      const keepTop = keep ? keep.offsetTop - this.scroller.scrollTop : 0;
       while (this.end - this.start > this.maxDom) {
         this.nodes.get(this.start)?.remove();
         this.nodes.delete(this.start);
@@ -287,11 +385,13 @@ export class TranscriptView {
       }
     }
     this.updateChrome();
+    this.paintFind();
   }
 
   private scrollTo(top: number): void {
     this.adjusting = true;
-    this.node.scrollTop = top;
+    this.scroller.scrollTop = top;
+    this.lastTop = this.scroller.scrollTop;
     requestAnimationFrame(() => (this.adjusting = false));
   }
 
@@ -300,273 +400,192 @@ export class TranscriptView {
   }
 
   private create(item: TranscriptItem): HTMLElement {
-    const el = h('div', { class: `jp-GlueItem jp-GlueItem-${item.type}`, 'data-index': item.index });
-    this.fill(el, item);
+    const el = h('div', { class: `jp-GlueItem jp-GlueItem-${item.type}`, 'data-index': item.index, 'data-seq': item.seq });
+    this.renderer.fill(el, item);
     this.nodes.set(item.index, el);
     return el;
   }
 
-  private fill(el: HTMLElement, item: TranscriptItem): void {
-    switch (item.type) {
-      case 'user':
-        el.textContent = '';
-        el.appendChild(
-          h('div', { class: 'jp-GlueItem-label', title: formatTime(item.ts) }, 'You')
-        );
-        el.appendChild(h('div', { class: 'jp-GlueItem-userText', text: item.text }));
-        el.append(renderContextChips(item.context) ?? '');
-        break;
-      case 'message':
-        this.fillMessage(el, item);
-        break;
-      case 'thought':
-        this.fillThought(el, item);
-        break;
-      case 'tool':
-        this.fillTool(el, item);
-        break;
-      case 'plan': {
-        el.textContent = '';
-        el.appendChild(h('div', { class: 'jp-GlueItem-label' }, 'Plan'));
-        const ul = h('ul', { class: 'jp-GluePlan' });
-        for (const e of item.entries) {
-          const status = String(e.status || 'pending');
-          ul.appendChild(
-            h(
-              'li',
-              { class: `jp-GluePlan-entry jp-mod-${status}`, 'data-status': status },
-              h('span', { class: 'jp-GluePlan-box', 'aria-hidden': 'true' }),
-              h('span', { class: 'jp-GluePlan-text', text: e.content })
-            )
-          );
-        }
-        el.appendChild(ul);
-        break;
-      }
-      case 'permission':
-        this.fillPermission(el, item);
-        break;
-      case 'turn_end': {
-        el.textContent = '';
-        el.dataset.stopReason = item.stopReason;
-        const reason = STOP_REASONS[item.stopReason] ?? item.stopReason;
-        const parts = [`Turn ${item.turn ?? ''} ${reason}`.replace(/\s+/g, ' ')];
-        if (item.duration !== null) {
-          parts.push(formatDuration(item.duration));
-        }
-        el.appendChild(h('div', { class: 'jp-GlueTurnEnd-rule' }, h('span', {}, parts.join(' · '))));
-        if (item.files.length) {
-          const files = h('div', { class: 'jp-GlueTurnEnd-files' }, 'Files touched: ');
-          item.files.forEach(f => files.appendChild(h('code', { class: 'jp-GlueFile', text: f })));
-          el.appendChild(files);
-        }
-        if (item.commands.length) {
-          const commands = h('div', { class: 'jp-GlueTurnEnd-files' }, 'Commands run: ');
-          item.commands.forEach(c => commands.appendChild(h('code', { class: 'jp-GlueFile', text: c })));
-          el.appendChild(commands);
-        }
-        break;
-      }
-      case 'line': {
-        el.textContent = '';
-        el.dataset.level = item.level;
-        el.dataset.variant = item.variant;
-        el.appendChild(h('span', { class: 'jp-GlueLine-text', title: formatTime(item.ts) }, item.text));
-        if (item.detail && item.detail.length) {
-          el.appendChild(h('pre', { class: 'jp-GlueLine-detail', text: item.detail.join('\n') }));
-        }
-        break;
-      }
-    }
-  }
-
-  private fillMessage(el: HTMLElement, item: IMessageItem): void {
-    let body = el.querySelector<HTMLElement>('.jp-GlueMarkdown');
-    if (!body) {
-      el.textContent = '';
-      el.appendChild(h('div', { class: 'jp-GlueItem-label', title: formatTime(item.ts) }, 'Agent'));
-      body = h('div', { class: 'jp-GlueMarkdown jp-RenderedHTMLCommon' });
-      el.appendChild(body);
-    }
-    renderMarkdown(body, itemText(item));
-  }
-
-  private fillThought(el: HTMLElement, item: IThoughtItem): void {
-    let details = el.querySelector('details');
-    if (!details) {
-      el.textContent = '';
-      details = h(
-        'details',
-        { class: 'jp-GlueThought' },
-        h('summary', {}, h('span', { class: 'jp-GlueThought-label' }, 'Thought'), h('span', { class: 'jp-GlueThought-preview' })),
-        h('div', { class: 'jp-GlueThought-text' })
-      );
-      el.appendChild(details);
-    }
-    const text = itemText(item);
-    const preview = text.trim().split('\n')[0];
-    details.querySelector('.jp-GlueThought-preview')!.textContent =
-      preview.length > 120 ? preview.slice(0, 119) + '…' : preview;
-    details.querySelector('.jp-GlueThought-text')!.textContent = text;
-  }
-
-  private fillTool(el: HTMLElement, item: IToolItem): void {
-    const prev = el.querySelector('details');
-    const hasDiff = item.content.some(c => c.type === 'diff');
-    const open = prev ? prev.open : hasDiff;
-    el.textContent = '';
-    el.dataset.status = item.status;
-    const status = TOOL_STATUS[item.status] ?? item.status;
-    const summary = h(
-      'summary',
-      {},
-      h('span', { class: 'jp-GlueTool-status', 'data-status': item.status, title: status }),
-      h('span', { class: 'jp-GlueTool-kind', text: item.kind }),
-      h('span', { class: 'jp-GlueTool-title', text: item.title }),
-      h('span', { class: 'jp-GlueTool-statusText', text: status })
-    );
-    const body = h('div', { class: 'jp-GlueTool-body' });
-    if (item.locations.length) {
-      const locs = h('div', { class: 'jp-GlueTool-locations' });
-      for (const loc of item.locations) {
-        locs.appendChild(
-          h('code', { class: 'jp-GlueFile', text: loc.line ? `${loc.path}:${loc.line}` : loc.path })
-        );
-      }
-      body.appendChild(locs);
-    }
-    let hasOutput = false;
-    for (const c of item.content) {
-      if (c.type === 'text') {
-        hasOutput = true;
-        body.appendChild(h('pre', { class: 'jp-GlueTool-output', text: String((c as any).text ?? '') }));
-      } else if (c.type === 'diff') {
-        hasOutput = true;
-        body.appendChild(this.renderDiff(c as any));
-      } else if (c.type === 'terminal') {
-        hasOutput = true;
-        body.appendChild(h('div', { class: 'jp-GlueTool-terminal', text: `Terminal ${(c as any).terminal_id}` }));
-      } else if ((c as any).content?.type === 'text') {
-        // ACP's {type: "content", content: {type: "text", text}} form.
-        hasOutput = true;
-        body.appendChild(h('pre', { class: 'jp-GlueTool-output', text: String((c as any).content.text ?? '') }));
-      }
-    }
-    if (!hasOutput && item.rawOutput !== undefined && item.rawOutput !== null) {
-      body.appendChild(h('pre', { class: 'jp-GlueTool-output', text: stringify(item.rawOutput) }));
-    }
-    if (item.rawInput !== undefined && item.rawInput !== null) {
-      body.appendChild(
-        h(
-          'details',
-          { class: 'jp-GlueTool-input' },
-          h('summary', {}, 'Input'),
-          h('pre', { text: stringify(item.rawInput) })
-        )
-      );
-    }
-    if (!body.childNodes.length) {
-      body.appendChild(h('div', { class: 'jp-GlueTool-nothing', text: 'No output yet.' }));
-    }
-    const details = h('details', { class: 'jp-GlueTool' }, summary, body);
-    details.open = open;
-    el.appendChild(details);
-  }
-
-  private renderDiff(c: { path: string; old_text: string | null; new_text: string }): HTMLElement {
-    const lines = withContext(lineDiff(c.old_text, c.new_text));
-    const pre = h('pre', { class: 'jp-GlueDiff-lines' });
-    for (const l of lines) {
-      const cls =
-        l.op === '+' ? 'jp-mod-added' : l.op === '-' ? 'jp-mod-removed' : l.op === '…' ? 'jp-mod-skip' : '';
-      pre.appendChild(h('span', { class: `jp-GlueDiff-line ${cls}`, text: `${l.op === '…' ? '⋯' : l.op} ${l.text}\n` }));
-    }
-    return h(
-      'div',
-      { class: 'jp-GlueDiff' },
-      h('div', { class: 'jp-GlueDiff-path' }, c.old_text ? 'Edit ' : 'New file ', h('code', { text: c.path })),
-      pre
-    );
-  }
-
-  private fillPermission(el: HTMLElement, item: IPermissionItem): void {
-    el.textContent = '';
-    el.dataset.answered = item.answer ? 'true' : 'false';
-    el.appendChild(
-      h(
-        'div',
-        { class: 'jp-GluePermission-title' },
-        h('span', { class: 'jp-GluePermission-icon', 'aria-hidden': 'true' }),
-        item.answer ? 'Permission asked: ' : 'The agent asks permission: ',
-        h('strong', { text: item.toolTitle })
-      )
-    );
-    if (item.answer) {
-      let text: string;
-      if (item.answer.outcome === 'cancelled') {
-        text = 'Withdrawn — no answer was needed any more.';
-      } else {
-        text = `Answered: ${item.answer.optionName ?? item.answer.optionId ?? 'selected'}`;
-      }
-      el.appendChild(h('div', { class: 'jp-GluePermission-answer', text }));
-      this.permissionBusy.delete(item.requestId);
-      this.permissionErrors.delete(item.requestId);
-      return;
-    }
-    const busy = this.permissionBusy.get(item.requestId);
-    const row = h('div', { class: 'jp-GluePermission-options' });
-    for (const opt of item.options) {
-      const allow = opt.kind.startsWith('allow');
-      const btn = h('button', {
-        type: 'button',
-        class: `jp-GlueButton ${allow ? 'jp-mod-accept' : 'jp-mod-reject'}`,
-        'data-option-id': opt.option_id,
-        'data-kind': opt.kind,
-        disabled: !!busy || !this.opts.onPermission
-      });
-      btn.textContent = busy === opt.option_id ? `${opt.name}…` : opt.name;
-      btn.addEventListener('click', () => this.answer(item, opt.option_id));
-      row.appendChild(btn);
-    }
-    el.appendChild(row);
-    const err = this.permissionErrors.get(item.requestId);
-    if (err) {
-      el.appendChild(h('div', { class: 'jp-GlueError', text: err }));
-    }
-  }
-
-  private async answer(item: IPermissionItem, optionId: string): Promise<void> {
-    if (!this.opts.onPermission || this.permissionBusy.has(item.requestId)) {
-      return;
-    }
-    this.permissionBusy.set(item.requestId, optionId);
-    this.permissionErrors.delete(item.requestId);
-    this.rerender(item);
-    try {
-      await this.opts.onPermission(item.requestId, optionId);
-    } catch (err) {
-      this.permissionBusy.delete(item.requestId);
-      this.permissionErrors.set(item.requestId, (err as Error).message ?? String(err));
-      this.rerender(item);
-    }
-  }
-
-  private rerender(item: TranscriptItem): void {
+  private redraw(item: TranscriptItem): void {
     const el = this.nodes.get(item.index);
     if (el) {
-      this.fill(el, item);
+      this.renderer.fill(el, item);
     }
   }
-}
 
-function stringify(value: unknown): string {
-  if (typeof value === 'string') {
-    return value;
+  /** Redraw every rendered item (e.g. code-block actions changed). */
+  redrawAll(): void {
+    for (const [index, el] of this.nodes) {
+      this.renderer.fill(el, this.model.items[index]);
+    }
+    this.paintFind();
   }
-  try {
-    const s = JSON.stringify(value, null, 2);
-    return s.length > 20000 ? s.slice(0, 20000) + '\n…' : s;
-  } catch {
-    return String(value);
+
+  private onClick = (ev: MouseEvent): void => {
+    const link = (ev.target as HTMLElement).closest<HTMLElement>('[data-glue-open]');
+    if (!link) {
+      return;
+    }
+    ev.preventDefault();
+    const host = this.context().host;
+    const line = link.dataset.line ? Number(link.dataset.line) : undefined;
+    host.openFile?.(link.dataset.glueOpen ?? '', line).catch(err => {
+      link.title = `Could not open it: ${(err as Error).message}`;
+      link.classList.add('jp-mod-broken');
+    });
+  };
+
+  // -- find -------------------------------------------------------------------------------------
+
+  /** Open the find bar (with `query`); jump to the first match at or after item `from`. */
+  find(query?: string, from?: number): void {
+    this.findBar.open(query);
+    if (from !== undefined && this.matches.length) {
+      const i = this.matches.findIndex(m => m.index >= from);
+      this.current = i === -1 ? 0 : i;
+      this.showCurrent();
+    }
+  }
+
+  private scheduleFind(): void {
+    if (this.findTimer) {
+      return;
+    }
+    this.findTimer = setTimeout(() => {
+      this.findTimer = null;
+      this.runFind(false);
+    }, 250);
+  }
+
+  /** Recompute the matches; `jump`: the query changed, go to the first match. */
+  private runFind(jump: boolean): void {
+    const query = this.findBar.query;
+    const items = this.model.items;
+    this.modelCounts.clear();
+    for (const m of findMatches(i => searchText(items[i]), items.length, query)) {
+      this.modelCounts.set(m.index, m.nth + 1);
+    }
+    if (jump) {
+      this.rebuildMatches();
+      this.current = this.matches.length ? this.firstVisibleMatch() : -1;
+      this.showCurrent();
+    } else {
+      this.paintFind();
+    }
+  }
+
+  /**
+   * The matches, item by item: what is rendered counts as shown (its DOM text, with what the
+   * renderer adds), the rest by its text in the model. Returns the DOM ranges of rendered items.
+   */
+  private rebuildMatches(): Map<number, Range[]> {
+    const query = this.findBar.query;
+    const shown = new Map<number, Range[]>();
+    if (query) {
+      for (const [index, el] of this.nodes) {
+        shown.set(index, rangesIn(el, query));
+      }
+    }
+    const before = this.matches[this.current];
+    const indices = Array.from(new Set([...this.modelCounts.keys(), ...shown.keys()])).sort((a, b) => a - b);
+    this.matches = [];
+    for (const index of indices) {
+      const n = shown.has(index) ? shown.get(index)!.length : this.modelCounts.get(index) ?? 0;
+      for (let nth = 0; nth < n; nth++) {
+        this.matches.push({ index, nth });
+      }
+    }
+    if (before) {
+      // The same match where it still is; else the nearest one after it.
+      let at = this.matches.findIndex(m => m.index > before.index || (m.index === before.index && m.nth >= before.nth));
+      if (at === -1) {
+        at = this.matches.length - 1;
+      }
+      this.current = at;
+    } else if (this.current >= this.matches.length) {
+      this.current = this.matches.length - 1;
+    }
+    return shown;
+  }
+
+  /** The first match at or below the top of what is on screen (where a reader's eyes are). */
+  private firstVisibleMatch(): number {
+    const top = this.scroller.getBoundingClientRect().top;
+    for (let i = 0; i < this.matches.length; i++) {
+      const el = this.nodes.get(this.matches[i].index);
+      if (el && el.getBoundingClientRect().bottom >= top) {
+        return i;
+      }
+    }
+    return 0;
+  }
+
+  private stepFind(dir: 1 | -1): void {
+    if (!this.matches.length) {
+      return;
+    }
+    this.current = (this.current + dir + this.matches.length) % this.matches.length;
+    this.showCurrent();
+  }
+
+  private showCurrent(): void {
+    const m = this.matches[this.current];
+    if (m) {
+      const el = this.reveal(m.index);
+      const range = el ? rangesIn(el, this.findBar.query)[m.nth] : undefined;
+      // Open what hides it (a collapsed thought or tool call), then bring it into view.
+      let node: Node | null = range?.startContainer ?? null;
+      while (node && node !== el) {
+        if (node instanceof HTMLDetailsElement && !node.open) {
+          node.open = true;
+        }
+        node = node.parentNode;
+      }
+      const rect = range?.getBoundingClientRect();
+      const box = this.scroller.getBoundingClientRect();
+      if (rect && (rect.top < box.top || rect.bottom > box.bottom)) {
+        this.adjusting = true;
+        this.scroller.scrollTop += rect.top - box.top - box.height / 2;
+        this.lastTop = this.scroller.scrollTop;
+        requestAnimationFrame(() => (this.adjusting = false));
+      }
+    }
+    this.paintFind();
+  }
+
+  /** Highlight the matches in what is rendered, the current one apart; mark the current item. */
+  private paintFind(): void {
+    const query = this.findBar.query;
+    const shown = this.rebuildMatches();
+    this.findBar.setCount(this.current, this.matches.length);
+    const cur = query ? this.matches[this.current] : undefined;
+    const curEl = cur ? this.nodes.get(cur.index) ?? null : null;
+    if (this.currentEl !== curEl) {
+      this.currentEl?.classList.remove('jp-mod-findCurrent');
+      curEl?.classList.add('jp-mod-findCurrent');
+      this.currentEl = curEl;
+    }
+    const ranges: Range[] = [];
+    let current: Range | null = null;
+    for (const [index, found] of shown) {
+      if (cur && cur.index === index) {
+        current = found[cur.nth] ?? null;
+      }
+      ranges.push(...found);
+    }
+    highlights.set(this.ownedRanges, ranges, current, this.ownedCurrent);
+  }
+
+  private clearFind(): void {
+    this.matches = [];
+    this.modelCounts.clear();
+    this.current = -1;
+    this.currentEl?.classList.remove('jp-mod-findCurrent');
+    this.currentEl = null;
+    if (this.findTimer) {
+      clearTimeout(this.findTimer);
+      this.findTimer = null;
+    }
+    highlights.set(this.ownedRanges, [], null, this.ownedCurrent);
   }
 }

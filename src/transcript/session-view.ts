@@ -1,8 +1,12 @@
 /**
- * One session, watched and steered: header (status dot, title, agent, folder, elapsed,
- * paused for, how it last resumed), the controls enabled per state, the transcript,
- * inline permissions and a composer. Framework-free: the JupyterLab main-area panel
- * and the notebook widget both wrap this.
+ * One session, watched and steered: header (status dot, title, agent, folder, when it started,
+ * how long this turn or the pause has lasted, how it last resumed, whether it needs you), the
+ * controls enabled per state, the transcript with its find bar, inline permissions and a
+ * composer. Framework-free: the JupyterLab main-area panel and the notebook widget both wrap
+ * this (the lab puts the controls in its own toolbar, `controls: 'none'`).
+ *
+ * Others add to it: `addHeaderItem` (header, right of the title), `addComposerItem` (beside the
+ * composer's input); code-block actions go through the host (actions.ts).
  */
 import { GlueAPI, ReconnectingStream, StreamStatus } from '../client';
 import { Emitter, TranscriptModel, isOlder } from '../model';
@@ -12,10 +16,15 @@ import {
   ISession,
   SessionState,
   canControl,
+  needsYouText,
   sendAction,
   stateLabel
 } from '../types';
-import { formatDuration, h, shortPath } from './dom';
+import { IBlockContext } from './blocks';
+import { clockTime, formatDuration, formatTime, h, icon, iconButton } from './dom';
+import { ITranscriptHost, pageHost } from './host';
+import { IconName } from './icons';
+import { displayFolder } from './paths';
 import { TranscriptView } from './render';
 import { AgentSessionControls } from './session-config';
 import { SlashCommands } from './slash-commands';
@@ -27,19 +36,32 @@ export interface ISessionViewOptions {
   compact?: boolean;
   /** Keep keyboard events inside (notebook shortcuts must not fire while typing). */
   isolateKeys?: boolean;
+  /** What the page can do (highlighting, opening files…); default: ask the page. */
+  host?: ITranscriptHost;
+  /** `inline`: the view's own control buttons; `none`: the host shows them (JupyterLab's toolbar). */
+  controls?: 'inline' | 'none';
 }
 
-const CONTROLS: { control: Control; label: string; title: string }[] = [
-  { control: 'interrupt', label: 'Interrupt', title: 'Cancel the turn in progress; the session stays alive' },
-  { control: 'pause', label: 'Pause', title: 'Freeze the agent where it is and free its slot' },
-  { control: 'stop', label: 'Stop', title: 'End the agent process; the transcript is kept' },
-  { control: 'resume', label: 'Resume', title: 'Continue this conversation' }
+interface IControlSpec {
+  control: Control;
+  label: string;
+  /** The label in the notebook widget, next to the notebook's own kernel buttons. */
+  compactLabel: string;
+  title: string;
+  icon: IconName;
+}
+
+export const CONTROLS: IControlSpec[] = [
+  { control: 'interrupt', label: 'Interrupt', compactLabel: 'Interrupt agent', title: 'Cancel the turn in progress; the session stays alive', icon: 'interrupt' },
+  { control: 'pause', label: 'Pause', compactLabel: 'Pause', title: 'Freeze the agent where it is and free its slot', icon: 'pause' },
+  { control: 'stop', label: 'Stop', compactLabel: 'Stop agent', title: "End the agent's process; the transcript is kept", icon: 'stop' },
+  { control: 'resume', label: 'Resume', compactLabel: 'Resume', title: 'Continue this conversation', icon: 'resume' }
 ];
 
 const RESUMED: Record<string, string> = {
-  thaw: 'resumed by thawing',
-  native: 'resumed natively',
-  seeded: 'resumed from the transcript'
+  thaw: 'resumed after a pause',
+  native: 'resumed: the agent picked up the conversation',
+  seeded: 'resumed with the conversation so far'
 };
 
 const REFRESH_KINDS = new Set([
@@ -56,10 +78,14 @@ const REFRESH_KINDS = new Set([
   'commands'
 ]);
 
+/** Live states, in which how the session last resumed is still worth saying. */
+const RUNNING_STATES: SessionState[] = ['starting', 'idle', 'running', 'interrupting'];
+
 export class SessionView {
   readonly node: HTMLElement;
   readonly model = new TranscriptModel();
   readonly transcript: TranscriptView;
+  readonly host: ITranscriptHost;
   /** Emitted whenever the session's JSON changes (state, title, …). */
   readonly sessionChanged = new Emitter<ISession>();
 
@@ -71,51 +97,69 @@ export class SessionView {
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private disposed = false;
+  private visible = false;
+  private seenPending = false;
+  private readonly intersections: IntersectionObserver | null;
+  private readonly disconnects: (() => void)[] = [];
 
   private readonly dot: HTMLElement;
   private readonly titleEl: HTMLElement;
   private readonly metaEl: HTMLElement;
   private readonly timeEl: HTMLElement;
   private readonly connEl: HTMLElement;
+  private readonly headerItems: HTMLElement;
   private readonly buttons = new Map<Control, HTMLButtonElement>();
   private readonly errorEl: HTMLElement;
   private readonly input: HTMLTextAreaElement;
   private readonly sendBtn: HTMLButtonElement;
+  private readonly composerItems: HTMLElement;
   private readonly hint: HTMLElement;
   private readonly agentControls: AgentSessionControls;
   private readonly slash: SlashCommands;
 
   constructor(private readonly opts: ISessionViewOptions) {
+    this.host = opts.host ?? pageHost();
     this.dot = h('span', { class: 'jp-GlueDot', 'aria-hidden': 'true' });
-    this.titleEl = h('div', { class: 'jp-GlueSessionView-title', text: 'Loading session…' });
+    this.titleEl = h('div', { class: 'jp-GlueSessionView-title', text: 'Loading session…', tabindex: 0 });
+    this.titleEl.addEventListener('dblclick', () => this.startRename());
+    this.titleEl.addEventListener('keydown', ev => {
+      if (ev.key === 'F2' || (ev.key === 'Enter' && ev.target === this.titleEl)) {
+        ev.preventDefault();
+        this.startRename();
+      }
+    });
     this.metaEl = h('div', { class: 'jp-GlueSessionView-meta' });
     this.timeEl = h('div', { class: 'jp-GlueSessionView-time' });
     this.connEl = h('span', { class: 'jp-GlueSessionView-conn' });
-    const controls = h('div', { class: 'jp-GlueSessionView-controls' });
-    for (const c of CONTROLS) {
-      const b = h('button', {
-        type: 'button',
-        class: `jp-GlueButton jp-GlueControl jp-mod-${c.control}`,
-        title: c.title,
-        'data-control': c.control,
-        disabled: true
-      });
-      b.textContent = c.label;
-      b.addEventListener('click', () => void this.control(c.control));
-      this.buttons.set(c.control, b);
-      controls.appendChild(b);
+    this.headerItems = h('div', { class: 'jp-GlueSessionView-items' });
+    const controls = h('div', { class: 'jp-GlueSessionView-controls', role: 'toolbar', 'aria-label': 'Session controls' });
+    if ((opts.controls ?? 'inline') === 'inline') {
+      for (const c of CONTROLS) {
+        const label = opts.compact ? c.compactLabel : c.label;
+        const b = h('button', {
+          type: 'button',
+          class: `jp-GlueToolButton jp-GlueControl jp-mod-${c.control}`,
+          title: c.title,
+          'data-control': c.control,
+          disabled: true
+        });
+        b.append(icon(c.icon), h('span', { class: 'jp-GlueToolButton-label', text: label }));
+        b.addEventListener('click', () => void this.control(c.control));
+        this.buttons.set(c.control, b);
+        controls.appendChild(b);
+      }
+      const find = iconButton('search', 'Find in transcript (Ctrl+F)', 'jp-GlueToolButton jp-GlueFindButton');
+      find.addEventListener('click', () => this.openFind());
+      controls.appendChild(find);
+    } else {
+      controls.style.display = 'none';
     }
     const header = h(
       'div',
       { class: 'jp-GlueSessionView-header' },
       this.dot,
       h('div', { class: 'jp-GlueSessionView-heading' }, this.titleEl, this.metaEl, this.timeEl),
-      (this.agentControls = new AgentSessionControls({
-        api: opts.api,
-        sessionId: opts.sessionId,
-        onSession: s => this.updateSession(s),
-        onError: message => this.showError(message)
-      })).node,
+      this.headerItems,
       this.connEl,
       controls
     );
@@ -124,6 +168,7 @@ export class SessionView {
     this.transcript = new TranscriptView({
       model: this.model,
       onPermission: (requestId, optionId) => this.answerPermission(requestId, optionId),
+      context: () => this.blockContext(),
       emptyText: 'No messages yet. Send the agent a first message below.'
     });
     this.input = h('textarea', {
@@ -141,13 +186,21 @@ export class SessionView {
     this.sendBtn = h('button', { type: 'button', class: 'jp-GlueButton jp-mod-accept jp-GlueComposer-send' });
     this.sendBtn.textContent = 'Send';
     this.sendBtn.addEventListener('click', () => void this.send());
-    this.hint = h('div', { class: 'jp-GlueComposer-hint' });
+    this.composerItems = h('div', { class: 'jp-GlueComposer-items' });
+    this.hint = h('div', { class: 'jp-GlueComposer-hint', 'aria-live': 'polite' });
     const composer = h(
       'div',
       { class: 'jp-GlueComposer' },
-      h('div', { class: 'jp-GlueComposer-row' }, this.input, this.sendBtn),
+      h('div', { class: 'jp-GlueComposer-row' }, this.input, this.composerItems, this.sendBtn),
       this.hint
     );
+    this.agentControls = new AgentSessionControls({
+      api: opts.api,
+      sessionId: opts.sessionId,
+      onSession: s => this.updateSession(s),
+      onError: message => this.showError(message)
+    });
+    this.addHeaderItem('agent-session', this.agentControls.node, 50);
     this.slash = new SlashCommands(this.input, composer, () => this._session?.commands ?? []);
     this.node = h(
       'div',
@@ -157,15 +210,37 @@ export class SessionView {
       this.transcript.node,
       composer
     );
+    // Ctrl+F finds in the transcript (before the widget keeps keys from the notebook).
+    this.node.addEventListener('keydown', ev => {
+      if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && !ev.shiftKey && ev.key.toLowerCase() === 'f') {
+        ev.preventDefault();
+        ev.stopPropagation();
+        this.openFind();
+      }
+    });
     if (opts.isolateKeys) {
       this.node.setAttribute('data-lm-suppress-shortcuts', 'true');
       for (const type of ['keydown', 'keyup', 'keypress']) {
         this.node.addEventListener(type, ev => ev.stopPropagation());
       }
     }
-    this.model.titleChanged.connect(() => this.scheduleRefresh());
+    this.disconnects.push(
+      this.model.titleChanged.connect(() => this.scheduleRefresh()),
+      this.transcript.rendered.connect(() => this.checkSeen()),
+      this.host.codeBlockActions.changed.connect(() => this.transcript.redrawAll())
+    );
+    this.intersections =
+      typeof IntersectionObserver === 'function'
+        ? new IntersectionObserver(entries => {
+            this.visible = entries[entries.length - 1].isIntersecting;
+            this.checkSeen();
+          })
+        : null;
+    this.intersections?.observe(this.node);
+    document.addEventListener('visibilitychange', this.onVisibility);
     this.ticker = setInterval(() => this.updateTime(), 1000);
     this.updateControls();
+    this.host.viewMounted?.(opts.sessionId, this.node);
     void this.load();
   }
 
@@ -190,6 +265,9 @@ export class SessionView {
     this.transcript.dispose();
     this.agentControls.dispose();
     this.slash.dispose();
+    this.intersections?.disconnect();
+    document.removeEventListener('visibilitychange', this.onVisibility);
+    this.disconnects.forEach(d => d());
     if (this.ticker) {
       clearInterval(this.ticker);
     }
@@ -197,6 +275,16 @@ export class SessionView {
       clearTimeout(this.refreshTimer);
     }
     this.sessionChanged.clear();
+  }
+
+  /** Add a node to the header, right of the title (lower ranks first); returns a remover. */
+  addHeaderItem(name: string, node: HTMLElement, rank = 100): () => void {
+    return addRanked(this.headerItems, name, node, rank);
+  }
+
+  /** Add a node beside the composer's input (lower ranks first); returns a remover. */
+  addComposerItem(name: string, node: HTMLElement, rank = 100): () => void {
+    return addRanked(this.composerItems, name, node, rank);
   }
 
   /** Take a newer copy of the session (e.g. from the sessions stream). */
@@ -210,6 +298,41 @@ export class SessionView {
     this._session = s;
     this.knownSeq = Math.max(this.knownSeq, s.last_seq);
     this.render();
+    this.checkSeen();
+  }
+
+  /** Show the find bar (Ctrl+F), optionally with a query, at the first match from item `from`. */
+  openFind(query?: string, from?: number): void {
+    this.transcript.find(query, from);
+  }
+
+  /** Show a search result: the item of event `seq` (or the first reply of `turn`), query found. */
+  revealMatch(query: string, where: { seq?: number | null; turn?: number | null }): void {
+    const show = () => {
+      const items = this.model.items;
+      let index = -1;
+      if (where.seq) {
+        index = items.findIndex(i => i.seq >= where.seq!);
+      } else if (where.turn) {
+        index = items.findIndex(i => i.turn === where.turn && i.type === 'message');
+      }
+      this.openFind(query, index === -1 ? undefined : index);
+    };
+    if (this.model.lastSeq >= (this._session?.last_seq ?? 0) && this.model.items.length) {
+      show();
+    } else {
+      // Not loaded yet: once the replay has caught up.
+      const off = this.transcript.rendered.connect(() => {
+        if (this.model.lastSeq >= (this._session?.last_seq ?? Infinity)) {
+          off();
+          show();
+        }
+      });
+    }
+  }
+
+  private blockContext(): IBlockContext {
+    return { host: this.host, sessionId: this.opts.sessionId, cwd: this._session?.cwd ?? '' };
   }
 
   private async load(): Promise<void> {
@@ -274,6 +397,40 @@ export class SessionView {
     }, 150);
   }
 
+  // -- what the user has seen ----------------------------------------------------------------
+
+  private onVisibility = (): void => this.checkSeen();
+
+  /**
+   * The end of a session that needs its user (a finished turn, a failure) is on screen, in a
+   * visible page: tell the server it has been seen, so every surface stops signalling it.
+   */
+  private checkSeen(): void {
+    const s = this._session;
+    if (!s || this.disposed || this.seenPending || (s.needs_you !== 'turn_done' && s.needs_you !== 'failed')) {
+      return;
+    }
+    const attention = s.attention_seq ?? 0;
+    if (attention <= (s.seen_seq ?? 0) || this.model.lastSeq < attention) {
+      return;
+    }
+    if (document.visibilityState !== 'visible' || !this.visible || !this.transcript.atLiveEnd) {
+      return;
+    }
+    this.seenPending = true;
+    this.opts.api
+      .markSeen(this.opts.sessionId, this.model.lastSeq)
+      .then(seen => {
+        if (!this.disposed) {
+          this.updateSession(seen);
+        }
+      })
+      .catch(err => console.warn('glue_jupyter: could not mark the session seen', err))
+      .finally(() => (this.seenPending = false));
+  }
+
+  // -- controls ------------------------------------------------------------------------------
+
   /** Apply a control; errors are shown in plain words in the view. */
   async control(control: Control): Promise<void> {
     if (this.busy) {
@@ -283,7 +440,11 @@ export class SessionView {
     this.clearError();
     this.updateControls();
     try {
-      this.updateSession(await this.opts.api.control(this.opts.sessionId, control));
+      const s = await this.opts.api.control(this.opts.sessionId, control);
+      if (control === 'resume') {
+        this.transcript.scrollToEnd();
+      }
+      this.updateSession(s);
     } catch (err) {
       this.showError((err as Error).message);
     } finally {
@@ -296,7 +457,11 @@ export class SessionView {
   async send(text?: string): Promise<void> {
     const message = (text ?? this.input.value).trim();
     const action = sendAction(this.state);
-    if (!message || !action || this.busy) {
+    if (!message || this.busy) {
+      return;
+    }
+    if (!action) {
+      this.explainCannotSend();
       return;
     }
     this.busy = 'send';
@@ -320,6 +485,25 @@ export class SessionView {
     }
   }
 
+  /** Enter while the agent cannot take a message: say why, keep the text. */
+  private explainCannotSend(): void {
+    const state = this.state;
+    const why =
+      state === 'running' || state === 'interrupting'
+        ? `The agent is still working on your last message, so this one was not sent. Wait for the turn to end, or ${
+            this.opts.compact ? 'Interrupt agent' : 'interrupt it'
+          } first — your text stays here.`
+        : state === 'starting'
+          ? 'The agent is still starting; send your message once it is ready — your text stays here.'
+          : state === 'stopping'
+            ? 'The session is stopping; resume it afterwards to send this — your text stays here.'
+            : 'The session is not loaded yet; try again in a moment.';
+    this.hint.textContent = why;
+    this.hint.classList.remove('jp-mod-nudge');
+    void this.hint.offsetWidth; // restart the flash
+    this.hint.classList.add('jp-mod-nudge');
+  }
+
   private async answerPermission(requestId: string, optionId: string): Promise<void> {
     const s = await this.opts.api.answerPermission(this.opts.sessionId, requestId, optionId);
     this.updateSession(s);
@@ -327,6 +511,48 @@ export class SessionView {
 
   focusComposer(): void {
     this.input.focus();
+  }
+
+  /** Rename in place: the title becomes an input (Enter saves, Escape cancels). */
+  startRename(): void {
+    const s = this._session;
+    if (!s || this.titleEl.querySelector('input')) {
+      return;
+    }
+    const input = h('input', { type: 'text', class: 'jp-GlueSessionView-titleInput', 'aria-label': 'Session title', maxlength: 200 });
+    input.value = s.title;
+    this.titleEl.replaceChildren(input);
+    input.focus();
+    input.select();
+    let done = false;
+    const finish = async (save: boolean) => {
+      if (done) {
+        return;
+      }
+      done = true;
+      const title = input.value.trim();
+      this.titleEl.textContent = title || s.title; // the input goes; the title shows at once
+      if (save && title && title !== s.title) {
+        try {
+          this.updateSession(await this.opts.api.rename(this.opts.sessionId, title));
+        } catch (err) {
+          this.showError((err as Error).message);
+        }
+      }
+      this.render();
+      this.titleEl.focus();
+    };
+    input.addEventListener('keydown', ev => {
+      ev.stopPropagation();
+      if (ev.key === 'Enter') {
+        ev.preventDefault();
+        void finish(true);
+      } else if (ev.key === 'Escape') {
+        ev.preventDefault();
+        void finish(false);
+      }
+    });
+    input.addEventListener('blur', () => void finish(true));
   }
 
   private showError(message: string): void {
@@ -343,33 +569,37 @@ export class SessionView {
     this.errorEl.textContent = '';
   }
 
+  // -- drawing -------------------------------------------------------------------------------
+
   private render(): void {
     const s = this._session;
     if (!s) {
       return;
     }
     this.node.dataset.state = s.state;
+    this.node.dataset.needsYou = s.needs_you ?? '';
     this.dot.dataset.state = s.state;
     this.dot.title = stateLabel(s.state);
-    this.titleEl.textContent = s.title || 'Untitled session';
-    this.titleEl.title = s.title || '';
-    this.metaEl.textContent = '';
-    this.metaEl.appendChild(h('span', { class: 'jp-GlueSessionView-state', text: stateLabel(s.state) }));
-    this.metaEl.appendChild(h('span', { class: 'jp-GlueSessionView-agent', text: s.agent }));
-    this.metaEl.appendChild(h('span', { class: 'jp-GlueSessionView-cwd', text: shortPath(s.cwd), title: s.cwd }));
-    // The log is the source of truth for how it last resumed; the row may lag behind it.
-    const via = this.model.lastResumeVia ?? s.resumed_via;
-    if (via) {
-      this.metaEl.appendChild(
-        h('span', { class: 'jp-GlueSessionView-resumed', text: RESUMED[via] ?? `resumed (${via})` })
-      );
+    if (!this.titleEl.querySelector('input')) {
+      this.titleEl.textContent = s.title || 'Untitled session';
+      this.titleEl.title = `${s.title || 'Untitled session'} — double-click to rename`;
     }
-    if (s.pending_permissions > 0) {
+    const folder = displayFolder(s.cwd, this.host.serverRoot);
+    this.metaEl.replaceChildren(
+      h('span', { class: 'jp-GlueSessionView-state', text: stateLabel(s.state) }),
+      h('span', { class: 'jp-GlueSessionView-agent', text: s.agent }),
+      h('span', { class: 'jp-GlueSessionView-cwd', title: s.cwd }, icon('folder', 'jp-GlueIcon jp-GlueFolderIcon'), folder)
+    );
+    // How it last resumed, while that is still news (not once it stopped again). The log is
+    // the source of truth for it; the row may lag behind.
+    const via = this.model.lastResumeVia ?? s.resumed_via;
+    if (via && RUNNING_STATES.includes(s.state)) {
+      this.metaEl.appendChild(h('span', { class: 'jp-GlueSessionView-resumed', text: RESUMED[via] ?? 'resumed' }));
+    }
+    if (s.needs_you && s.needs_you !== 'failed') {
+      // (A failure says so already: the state, and the error beside it.)
       this.metaEl.appendChild(
-        h('span', {
-          class: 'jp-GlueSessionView-waiting',
-          text: s.pending_permissions === 1 ? 'waiting for your permission' : `${s.pending_permissions} permission requests waiting`
-        })
+        h('span', { class: 'jp-GlueSessionView-needsYou', 'data-reason': s.needs_you, text: needsYouText(s) })
       );
     }
     if (s.state === 'failed' && s.error) {
@@ -397,6 +627,7 @@ export class SessionView {
     }
   }
 
+  /** Started when · turns · this turn / paused for (the only parts that tick) · ended when. */
   private updateTime(): void {
     const s = this._session;
     if (!s) {
@@ -404,21 +635,21 @@ export class SessionView {
       return;
     }
     const now = Date.now() / 1000;
-    const parts = [`elapsed ${formatDuration(now - s.created_at)}`];
+    const parts: HTMLElement[] = [h('span', { title: formatTime(s.created_at), text: `started ${clockTime(s.created_at, now)}` })];
     if (s.turns) {
-      parts.push(`${s.turns} turn${s.turns === 1 ? '' : 's'}`);
+      parts.push(h('span', { text: `${s.turns} turn${s.turns === 1 ? '' : 's'}` }));
     }
     const turnStart = this.model.currentTurnStart();
     if ((s.state === 'running' || s.state === 'interrupting') && turnStart) {
-      parts.push(`this turn ${formatDuration(now - turnStart)}`);
+      parts.push(h('span', { class: 'jp-GlueSessionView-ticking', text: `this turn ${formatDuration(now - turnStart)}` }));
     }
     if (s.state === 'paused' && s.paused_since) {
-      parts.push(`paused for ${formatDuration(now - s.paused_since)}`);
+      parts.push(h('span', { class: 'jp-GlueSessionView-ticking', text: `paused for ${formatDuration(now - s.paused_since)}` }));
     }
-    if ((s.state === 'stopped' || s.state === 'failed') && s.exit_code !== null && s.exit_code !== undefined) {
-      parts.push(`exit code ${s.exit_code}`);
+    if (s.state === 'stopped' || s.state === 'failed') {
+      parts.push(h('span', { title: formatTime(s.updated_at), text: `${s.state} ${clockTime(s.updated_at, now)}` }));
     }
-    this.timeEl.textContent = parts.join(' · ');
+    this.timeEl.replaceChildren(...parts);
   }
 
   private updateControls(): void {
@@ -464,11 +695,27 @@ export class SessionView {
         hint = 'Paused: sending resumes the session with your message.';
         placeholder = 'Message to send on resume';
         break;
+      case 'failed':
+        hint = 'This session failed: its transcript stays as it is until you resume it. Sending resumes it with your message.';
+        placeholder = 'Message to resume with';
+        break;
       default:
-        hint = `This session is ${state}: its transcript is read-only until you resume it. Sending resumes it with your message.`;
+        hint = 'This session has stopped: its transcript stays as it is until you resume it. Sending resumes it with your message.';
         placeholder = 'Message to resume with';
     }
-    this.hint.textContent = hint;
+    if (!this.hint.classList.contains('jp-mod-nudge') || sendAction(state)) {
+      this.hint.classList.remove('jp-mod-nudge');
+      this.hint.textContent = hint;
+    }
     this.input.placeholder = placeholder;
   }
+}
+
+/** Insert `node` into `parent` by rank (then name); returns a remover. */
+function addRanked(parent: HTMLElement, name: string, node: HTMLElement, rank: number): () => void {
+  node.dataset.glueItem = name;
+  node.dataset.glueRank = String(rank);
+  const after = Array.from(parent.children).find(c => Number((c as HTMLElement).dataset.glueRank ?? 0) > rank);
+  parent.insertBefore(node, after ?? null);
+  return () => node.remove();
 }

@@ -158,6 +158,13 @@ def write_server_config(path: Path, root: Path, data: Path, db: Path, extra: str
                      "--state-dir", str(data / "demo-agent")],
             "env": {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))},
         },
+        # Numbers its tool calls call-1, call-2… in every turn, as some agents do.
+        "demo-per-turn": {
+            "argv": [sys.executable, "-m", "glue_jupyter.agents.demo", "--pace", str(DEMO_PACE),
+                     "--state-dir", str(data / "demo-agent"), "--per-turn-tool-ids"],
+            "env": {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))},
+            "title": "Demo (tool ids per turn)",
+        },
         "missing-agent": {
             "argv": ["/nonexistent/glue-test-agent"],
             "title": "Missing agent",

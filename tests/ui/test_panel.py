@@ -14,77 +14,8 @@ from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.timeout(300)
 
-PANEL = "#glue-sessions-panel"
-
-
-# ----- helpers: what a user does ---------------------------------------------------------
-
-
-def show_panel(pg: Page):
-    panel = pg.locator(PANEL)
-    if not panel.is_visible():
-        pg.locator('.jp-SideBar .lm-TabBar-tab[data-id="glue-sessions-panel"]').click()
-    expect(panel).to_be_visible()
-    return panel
-
-
-def start_from_composer(pg: Page, prompt: str, title: str | None = None):
-    """Start a session with the panel's composer; return the session view that opens."""
-    panel = show_panel(pg)
-    panel.get_by_role("button", name="New session", exact=True).click()
-    form = panel.locator("form.jp-GlueNew")
-    expect(form).to_be_visible()
-    expect(form.locator("select.jp-GlueNew-agent")).to_have_value("demo")
-    if title:
-        form.locator("input.jp-GlueNew-title").fill(title)
-    form.locator("textarea.jp-GlueNew-prompt").fill(prompt)
-    form.get_by_role("button", name="Start").click()
-    expect(form).to_be_hidden()
-    view = pg.locator("#jp-main-dock-panel .jp-GlueSessionView:visible")
-    expect(view).to_have_count(1)
-    expect(view).to_have_attribute("data-session-id", re.compile(r"\w+"))
-    return view
-
-
-def open_session(pg: Page, session_id: str):
-    row = show_panel(pg).locator(f'.jp-GlueSessionList-item[data-session-id="{session_id}"]')
-    row.click()
-    view = pg.locator(f'#jp-main-dock-panel .jp-GlueSessionView[data-session-id="{session_id}"]')
-    expect(view).to_be_visible()
-    return view
-
-
-def header_dot(view):
-    return view.locator(".jp-GlueSessionView-header > .jp-GlueDot")
-
-
-def row_of(pg: Page, view):
-    sid = view.get_attribute("data-session-id")
-    return pg.locator(f'{PANEL} .jp-GlueSessionList-item[data-session-id="{sid}"]')
-
-
-def button(view, name: str):
-    return view.locator(f'.jp-GlueSessionView-controls button[data-control="{name.lower()}"]')
-
-
-def expect_controls(view, enabled: set[str]):
-    for name in ("interrupt", "pause", "stop", "resume"):
-        if name in enabled:
-            expect(button(view, name)).to_be_enabled()
-        else:
-            expect(button(view, name)).to_be_disabled()
-
-
-def send(view, text: str):
-    view.locator("textarea.jp-GlueComposer-input").fill(text)
-    view.locator("button.jp-GlueComposer-send").click()
-
-
-def turn_ends(view, reason: str | None = None):
-    sel = ".jp-GlueItem-turn_end"
-    if reason:
-        sel += f'[data-stop-reason="{reason}"]'
-    return view.locator(sel)
+from lab import (PANEL, button, expect_controls, header_dot, open_session, option, panel_button, row_of,  # noqa: F401
+                 send, show_panel, start_from_composer, turn_ends)
 
 
 @pytest.fixture(autouse=True)
@@ -108,7 +39,7 @@ def test_empty_panel_and_composer_defaults(page, lab_server, open_lab, artifacts
     page.locator('.jp-DirListing-item[title^="Name: project-a"]').dblclick()
     expect(page.locator(".jp-BreadCrumbs")).to_contain_text("project-a")
     panel = show_panel(page)
-    panel.get_by_role("button", name="New session", exact=True).click()
+    panel_button(page, "glue:new-session").click()
     form = panel.locator("form.jp-GlueNew")
     expect(form.locator("input.jp-GlueNew-folder")).to_have_value("project-a")
     # Installed agents first; one that is not installed says how to install it.
@@ -140,7 +71,7 @@ def test_start_watch_and_interrupt(page, lab_server, open_lab):
 
     button(view, "Interrupt").click()
     expect(turn_ends(view, "cancelled")).to_have_count(1)
-    expect(turn_ends(view, "cancelled")).to_contain_text("cancelled")
+    expect(turn_ends(view, "cancelled")).to_contain_text("interrupted")
     expect(header_dot(view)).to_have_attribute("data-state", "idle")
     expect_controls(view, {"pause", "stop"})
     frozen = message.inner_text()
@@ -174,8 +105,8 @@ def test_pause_and_resume(page, lab_server, open_lab):
     before = message.inner_text()
     button(view, "Resume").click()
     expect(header_dot(view)).to_have_attribute("data-state", re.compile("running|idle"))
-    expect(view.locator(".jp-GlueSessionView-meta")).to_contain_text("resumed by thawing")
-    expect(view.locator(".jp-GlueItem-line[data-variant='resume']")).to_contain_text("thawed")
+    expect(view.locator(".jp-GlueSessionView-meta")).to_contain_text("resumed after a pause")
+    expect(view.locator(".jp-GlueItem-line[data-variant='resume']")).to_contain_text("Resumed after the pause")
     # The same turn goes on streaming after the thaw.
     expect(message).not_to_have_text(before)
 
@@ -211,7 +142,7 @@ def test_stop_then_resume_with_a_message(page, lab_server, open_lab, artifacts):
         arg=sid,
     )
     expect_controls(view, {"resume"})
-    expect(view.locator(".jp-GlueComposer-hint")).to_contain_text("read-only until you resume")
+    expect(view.locator(".jp-GlueComposer-hint")).to_contain_text("stays as it is until you resume")
 
     send(view, "recall what I said before")
     expect(view.locator(".jp-GlueItem-line[data-variant='resume']")).to_have_count(1)
@@ -219,7 +150,8 @@ def test_stop_then_resume_with_a_message(page, lab_server, open_lab, artifacts):
     expect(turn_ends(view, "end_turn")).to_have_count(2)
     expect(view.locator(".jp-GlueItem-message").last).to_contain_text("quick hello from the stop test")
     expect(header_dot(view)).to_have_attribute("data-state", "idle")
-    expect(view.locator(".jp-GlueSessionView-meta")).to_contain_text(re.compile("resumed (natively|from the transcript)"))
+    expect(view.locator(".jp-GlueSessionView-meta")).to_contain_text(
+        re.compile("resumed: the agent picked up the conversation|resumed with the conversation so far"))
 
 
 def test_approve_a_permission_request(page, lab_server, open_lab):
@@ -229,17 +161,17 @@ def test_approve_a_permission_request(page, lab_server, open_lab):
     view = start_from_composer(page, "write notes.md", title="Permission")
     request = view.locator(".jp-GlueItem-permission")
     expect(request).to_contain_text("asks permission")
-    expect(row_of(page, view).locator(".jp-GlueSessionList-waiting")).to_be_visible()
-    allow = request.get_by_role("button", name="Allow")
-    expect(request.get_by_role("button", name="Deny")).to_be_enabled()
+    expect(row_of(page, view).locator(".jp-GlueSessionList-needsYou[data-reason='permission']")).to_be_visible()
+    allow = option(request, "allow_once")
+    expect(option(request, "reject_once")).to_be_enabled()
     allow.click()
     # Answered: the buttons go away, the answer is recorded, the file is written.
-    expect(request.locator("button")).to_have_count(0)
+    expect(request.locator("button[data-option-id]")).to_have_count(0)
     expect(request).to_contain_text("Answered: Allow")
     expect(turn_ends(view, "end_turn")).to_have_count(1)
     expect(turn_ends(view)).to_contain_text("notes.md")
-    expect(view.locator(".jp-GlueDiff")).to_contain_text("notes.md")
-    expect(row_of(page, view).locator(".jp-GlueSessionList-waiting")).to_have_count(0)
+    expect(view.locator(".jp-GlueItem-tool .jp-GlueDiff")).to_contain_text("notes.md")
+    expect(row_of(page, view).locator(".jp-GlueSessionList-needsYou[data-reason='permission']")).to_have_count(0)
     assert target.exists()
 
 
@@ -311,7 +243,7 @@ def test_sort_and_group_are_kept_in_user_settings(page, lab_server, open_lab):
     panel = show_panel(page)
     sort, group = panel.locator("select.jp-GlueSessionsPanel-sort"), panel.locator("select.jp-GlueSessionsPanel-group")
     expect(sort).to_have_value("activity")
-    expect(group).to_have_value("none")
+    expect(group).to_have_value("attention")
     saved = "lab/api/settings/glue-jupyter:sessions"
     try:
         for select, label in ((sort, "Sort: agent"), (group, "Group: folder")):
@@ -349,7 +281,7 @@ def test_screenshots_light_and_dark(page, lab_server, open_lab, artifacts, set_t
         page.screenshot(path=str(artifacts / f"session-view-{name}.png"))
         show_panel(page).screenshot(path=str(artifacts / f"panel-{name}.png"))
         view = open_session(page, asking["id"])
-        expect(view.locator(".jp-GlueItem-permission button")).to_have_count(2)
+        expect(view.locator(".jp-GlueItem-permission button[data-option-id]")).to_have_count(3)
         page.screenshot(path=str(artifacts / f"session-permission-{name}.png"))
     set_theme(page, "JupyterLab Light")
     assert page.glue_errors == []

@@ -100,7 +100,7 @@ def test_widget_acts_while_the_kernel_sleeps(page: Page, lab_server, open_lab, a
     # The composer still works after an interrupt: ask for a file write and approve it.
     widget.locator("textarea.jp-GlueComposer-input").fill("write from-widget.txt")
     widget.locator("button.jp-GlueComposer-send").click()
-    allow = widget.get_by_role("button", name="Allow")
+    allow = widget.get_by_role("button", name="Allow", exact=True)
     expect(allow).to_be_visible()
     shoot(widget, artifacts, "permission-request")
     allow.click()

@@ -45,6 +45,7 @@ class Options:
     start_mode: str = "ask"      # the mode new and loaded sessions start in (Claude Code's is "auto")
     replay_after_load: bool = False  # replay the history after answering session/load (Gemini CLI)
     session_info: bool = False   # Codex-style session_info updates around every turn
+    per_turn_tool_ids: bool = False  # number tool calls per turn (ids repeat across turns)
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Session:
     # Not kept with the history: a loaded session starts in the default mode and model, as
     # real agents' sessions do, so a client must re-apply what the user chose.
     settings: Settings = field(default_factory=Settings)
+    always_allowed: set = field(default_factory=set)  # tool kinds allowed "always" in this session
 
 
 def default_state_dir() -> str:
@@ -298,6 +300,8 @@ class DemoAgent:
         self.store.save(session)
         turn = session.turn = Turn(self.wire, session.id, session.cwd, self.options.pace, earlier, attachments,
                                    session.settings, self.options.offers, session.mcp_servers)
+        turn.per_turn_tool_ids = self.options.per_turn_tool_ids
+        turn.always_allowed = session.always_allowed
         await self._session_info(session, "active")
         try:
             stop_reason = await turn.run(choose_script(user_text), user_text)
@@ -431,6 +435,8 @@ def parse_args(argv: list[str] | None) -> Options:
                         help="replay the history after answering session/load, as Gemini CLI does")
     parser.add_argument("--session-info", action="store_true",
                         help="send session_info updates around every turn, as Codex's adapter does")
+    parser.add_argument("--per-turn-tool-ids", action="store_true",
+                        help="number tool calls call-1, call-2… in every turn, as some agents do")
     args = parser.parse_args(argv)
     if args.pace < 0:
         parser.error("--pace must not be negative")
@@ -438,7 +444,8 @@ def parse_args(argv: list[str] | None) -> Options:
                    load=not args.no_load, refuse_load=args.refuse_load, ignore_sigterm=args.ignore_sigterm,
                    embedded_context=not args.no_embedded_context, offers=args.offers or "config",
                    hang_on_close=args.hang_on_close, close=not args.no_close, start_mode=args.start_mode,
-                   replay_after_load=args.replay_after_load, session_info=args.session_info)
+                   replay_after_load=args.replay_after_load, session_info=args.session_info,
+                   per_turn_tool_ids=args.per_turn_tool_ids)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+import uuid
 from asyncio.subprocess import DEVNULL, PIPE
 from typing import Awaitable, Callable
 
@@ -24,8 +25,10 @@ SEED_START = "[glue_jupyter: earlier transcript]"
 SEED_END = "[end of earlier transcript]"
 PERMISSION_OPTIONS = [
     {"optionId": "allow", "name": "Allow", "kind": "allow_once"},
+    {"optionId": "allow-always", "name": "Always allow", "kind": "allow_always"},
     {"optionId": "deny", "name": "Deny", "kind": "reject_once"},
 ]
+ALLOWED = ("allow", "allow-always")
 GARBAGE_LINES = ("this is not json", "{\"half\": a json object", "<<< demo agent garbage >>>")
 
 # Every tool process still running, whatever its turn: killed when the agent exits.
@@ -100,6 +103,8 @@ class Turn:
         self._children: set[asyncio.subprocess.Process] = set()
         self._task: asyncio.Task | None = None
         self._tool_calls = 0
+        self.per_turn_tool_ids = False    # `--per-turn-tool-ids`: call-1, call-2… in every turn
+        self.always_allowed: set[str] = set()  # tool kinds the user chose "Always allow" for (per session)
 
     async def run(self, script: "Script", text: str) -> str:
         """Run the script to its end or until cancelled; returns the ACP stop reason."""
@@ -181,8 +186,11 @@ class Turn:
 
     def new_tool_call_id(self) -> str:
         self._tool_calls += 1
-        # unique across processes too: a loaded session keeps its earlier ids
-        return f"demo-{os.getpid()}-{id(self):x}-{self._tool_calls}"
+        if self.per_turn_tool_ids:  # as agents that count per prompt do: ids repeat across turns
+            return f"call-{self._tool_calls}"
+        # Unique across turns, sessions and processes (a loaded session keeps its earlier ids;
+        # an object's id() is reused once it is freed, so it cannot tell turns apart).
+        return f"demo-{uuid.uuid4().hex[:16]}"
 
     async def start_tool(self, tool_call: dict) -> None:
         await self.emit({"sessionUpdate": "tool_call", **tool_call})
@@ -207,12 +215,21 @@ class Turn:
         return process
 
     async def ask_permission(self, tool_call: dict) -> str:
-        """The chosen optionId; raises TurnCancelled when the client cancelled the request."""
+        """The chosen optionId; raises TurnCancelled when the client cancelled the request.
+
+        A kind of tool the user allowed "always" in this session is not asked about again.
+        """
+        kind = tool_call.get("kind", "")
+        if kind in self.always_allowed:
+            return "allow-always"
         response = await self.wire.request("session/request_permission", {
             "sessionId": self.session_id, "toolCall": tool_call, "options": PERMISSION_OPTIONS})
         outcome = (response or {}).get("outcome") or {}
         if outcome.get("outcome") == "selected":
-            return str(outcome.get("optionId"))
+            choice = str(outcome.get("optionId"))
+            if choice == "allow-always":
+                self.always_allowed.add(kind)
+            return choice
         raise TurnCancelled()
 
     def write_garbage(self, line: str) -> None:
@@ -582,25 +599,54 @@ async def write_file(turn: Turn, text: str) -> str:
         await turn.stream(f"I cannot edit `{name}`: {exc}.")
         return "end_turn"
     new_text = written(name, old_text)
+    # Where it writes, as agents report it: the line it adds (a notebook has cells, not lines).
+    line = None if name.endswith(".ipynb") else new_text.count("\n")
+    location = {"path": path, "line": line} if line else {"path": path}
     tool_call = {"toolCallId": call_id, "title": f"Write {name}", "kind": "edit", "status": "pending",
-                 "locations": [{"path": path}], "rawInput": {"path": path, "content": new_text}}
+                 "locations": [location], "rawInput": {"path": path, "content": new_text}}
     await turn.start_tool(tool_call)
+    # What will happen, as agents show it before approval: the diff (new file: no old text).
+    diff = {"type": "diff", "path": path, "oldText": old_text, "newText": new_text}
     try:
-        choice = "allow" if turn.settings.mode == "auto" else await turn.ask_permission(tool_call)
+        asked = {**tool_call, "content": [diff]}
+        choice = "allow" if turn.settings.mode == "auto" else await turn.ask_permission(asked)
     except RpcError as exc:
         await turn.update_tool(call_id, status="failed", content=[text_content(f"No permission: {exc}")])
         await turn.stream(f"I could not ask for permission ({exc}), so I did not write `{name}`.")
         return "end_turn"
-    if choice != "allow":
+    if choice not in ALLOWED:
         await turn.update_tool(call_id, status="failed", content=[text_content("Permission denied.")])
         await turn.stream(f"Permission to write `{name}` was denied, so I left it alone.")
         return "end_turn"
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as file:
         file.write(new_text)
-    await turn.update_tool(call_id, status="completed", content=[
-        {"type": "diff", "path": path, "oldText": old_text, "newText": new_text}])
-    await turn.stream(f"Wrote `{name}`.")
+    await turn.update_tool(call_id, status="completed", content=[diff])
+    await turn.stream(f"Wrote `{name}`: the new line is `{name}:{line}`." if line else f"Wrote `{name}`.")
+    return "end_turn"
+
+
+EXECUTE_ARGV = ["ls", "-la"]
+
+
+async def execute_command(turn: Turn, text: str) -> str:
+    """Ask permission to run a (harmless) command in cwd, showing command and folder; run it if allowed."""
+    call_id = turn.new_tool_call_id()
+    tool_call = {"toolCallId": call_id, "title": " ".join(EXECUTE_ARGV), "kind": "execute", "status": "pending",
+                 "rawInput": {"command": EXECUTE_ARGV, "cwd": turn.cwd}}
+    await turn.start_tool(tool_call)
+    choice = await turn.ask_permission(tool_call)
+    if choice not in ALLOWED:
+        await turn.update_tool(call_id, status="failed", content=[text_content("Permission denied.")])
+        await turn.stream("You did not let me run it, so I did not.")
+        return "end_turn"
+    await turn.update_tool(call_id, status="in_progress")
+    process = await turn.spawn(*EXECUTE_ARGV, stdout=PIPE)
+    out, _ = await process.communicate()
+    output = out.decode(errors="replace").rstrip()
+    await turn.update_tool(call_id, status="completed" if process.returncode == 0 else "failed",
+                           content=[text_content(output)], rawOutput={"exitCode": process.returncode})
+    await turn.stream(f"I ran `{' '.join(EXECUTE_ARGV)}` in `{turn.cwd}`.")
     return "end_turn"
 
 
@@ -644,7 +690,7 @@ KEYWORD_SCRIPTS: list[tuple[str, Script]] = [
     ("verbatim", verbatim),
     ("kernel:", kernel),  # before the others: the code it runs may say anything ("time.sleep(1)")
     ("crash", crash), ("garbage", garbage), ("flood", flood), ("stubborn", stubborn),
-    ("sleep", sleep_tool), ("write", write_file), ("fix", fix), ("snippet", snippet), ("switch", switch),
+    ("sleep", sleep_tool), ("write", write_file), ("execute", execute_command), ("fix", fix), ("snippet", snippet), ("switch", switch),
     ("recall", recall), ("cat", cat), ("surrogate", surrogate), ("quick", quick), ("picture", picture),
 ]
 
