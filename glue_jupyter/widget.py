@@ -10,10 +10,18 @@ while the notebook is trusted), so a readable snapshot is published as its own o
 before the widget (see ``_ipython_display_``); a little CSS in the snapshot hides whichever of
 the two is redundant: the snapshot while the live widget is rendered, the widget's "Loading
 widget..." / "Error displaying widget" text (no element inside) when it is not.
+
+The snapshot says when it was taken and links back to the live view; while the kernel lives, a
+daemon thread follows the session and re-publishes it (``update_display``) as turns end and
+states change, so the notebook saved later holds the session as it was then — not its first
+message under a "running" dot.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+import uuid
 from pathlib import Path
 
 import anywidget
@@ -21,9 +29,11 @@ import traitlets
 
 from .client.errors import GlueClientError
 from .client.render import snapshot_html, snapshot_text
+from .client.stream import SNAPSHOT_KINDS
 
 STATIC = Path(__file__).parent / "static"
 SNAPSHOT_EVENTS = 2000  # the tail shown in a snapshot; the live widget pages the rest itself
+SNAPSHOT_EVERY = 1.0    # seconds between re-published snapshots, at most
 
 _MISSING_BUNDLE = """
 export default { render({ model, el }) {
@@ -71,6 +81,7 @@ class GlueWidget(anywidget.AnyWidget):
         super().__init__(session_id=session_id, **kwargs)
         self._client = client
         self._snapshot = None
+        self._keeper: _SnapshotKeeper | None = None
 
     def __repr__(self):
         return f"GlueWidget(session_id={self.session_id!r})"
@@ -84,7 +95,8 @@ class GlueWidget(anywidget.AnyWidget):
             session = self._client.get(self.session_id)
             after = max(0, session.get("last_seq", 0) - SNAPSHOT_EVENTS)
             events = self._client.events(self.session_id, after_seq=after)
-            self._snapshot = (snapshot_text(session, events, after), snapshot_html(session, events, after))
+            self._snapshot = (snapshot_text(session, events, after),
+                              snapshot_html(session, events, after, taken_at=time.time()))
         return self._snapshot
 
     def _repr_mimebundle_(self, **kwargs):
@@ -103,7 +115,87 @@ class GlueWidget(anywidget.AnyWidget):
         except GlueClientError as e:  # the live widget may still reach the server; say why
             text, html = f"glue session {self.session_id} (no snapshot: {e})", ""
         if html:
-            publish_display_data({"text/plain": text, "text/html": _SNAPSHOT_STYLE + html})
+            display_id = f"glue-snapshot-{uuid.uuid4().hex}"
+            publish_display_data({"text/plain": text, "text/html": _SNAPSHOT_STYLE + html},
+                                 transient={"display_id": display_id})
+            self._keep_fresh(display_id)
         data, metadata = super()._repr_mimebundle_()
         data["text/plain"] = repr(self) if html else text
         publish_display_data(data, metadata)
+
+    def _keep_fresh(self, display_id: str) -> None:
+        if self._client is None or getattr(self._client, "embedded", False):
+            return
+        if self._keeper is not None:
+            self._keeper.stop()
+        self._keeper = _SnapshotKeeper(self, display_id)
+        self._keeper.start()
+
+    def close(self):
+        if self._keeper is not None:
+            self._keeper.stop()
+            self._keeper = None
+        super().close()
+
+
+class _SnapshotKeeper(threading.Thread):
+    """Re-publish a widget's snapshot output as its session changes (kernel side, best effort)."""
+
+    def __init__(self, widget: GlueWidget, display_id: str):
+        super().__init__(name=f"glue-snapshot-{widget.session_id[:8]}", daemon=True)
+        self.widget = widget
+        self.display_id = display_id
+        self._follower = None
+        self._stopped = threading.Event()
+        self._last = 0.0
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._follower is not None:
+            self._follower.close()
+
+    def run(self) -> None:
+        client = self.widget._client
+        try:
+            after = client.get(self.widget.session_id)["last_seq"]
+            self._follower = client.follow(self.widget.session_id, after)
+            for message in self._follower:
+                if self._stopped.is_set():
+                    return
+                if any(e["kind"] in SNAPSHOT_KINDS for e in message.get("events", ())):
+                    self._soon()
+        except Exception:  # the server or the session went away: the last snapshot stays
+            return
+
+    def _soon(self) -> None:
+        """Publish now, or once SNAPSHOT_EVERY has passed since the last one."""
+        with self._lock:
+            wait = self._last + SNAPSHOT_EVERY - time.monotonic()
+            if wait <= 0:
+                self._publish()
+            elif self._timer is None or not self._timer.is_alive():
+                self._timer = threading.Timer(wait, self._publish_locked)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _publish_locked(self) -> None:
+        with self._lock:
+            self._publish()
+
+    def _publish(self) -> None:
+        from IPython.display import update_display
+
+        if self._stopped.is_set():
+            return
+        self._last = time.monotonic()
+        try:
+            text, html = self.widget.snapshot(refresh=True)
+        except GlueClientError:
+            return
+        if html:
+            update_display({"text/plain": text, "text/html": _SNAPSHOT_STYLE + html}, raw=True,
+                           display_id=self.display_id)

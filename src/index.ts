@@ -11,6 +11,7 @@
 import {
   ILabShell,
   ILayoutRestorer,
+  IRouter,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
@@ -95,6 +96,17 @@ async function checkServer(api: GlueAPI): Promise<string | null> {
   }
 }
 
+/** The session a clicked "Open live view" link of a snapshot names, if it is one. */
+function sessionLink(target: EventTarget | null): string | null {
+  const a = (target as HTMLElement | null)?.closest?.('a.glue-open-live, a[href*="glue-session"]') as HTMLAnchorElement | null;
+  if (!a) {
+    return null;
+  }
+  const href = decodeURIComponent(a.getAttribute('href') ?? '');
+  const id = a.dataset.glueSession || /[?&#]glue-session=([0-9a-f]{32})/.exec(href)?.[1];
+  return id && /^[0-9a-f]{32}$/.test(id) ? id : null;
+}
+
 /** A session tab's classes: its state, and whether it needs you (style/panel.css draws them). */
 function tabClass(s: ISession): string {
   return `jp-GlueTab jp-mod-${s.state}${s.needs_you ? ` ${NEEDS_YOU_CLASS}` : ''}`;
@@ -114,7 +126,8 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
     IEditorLanguageRegistry,
     ILauncher,
     IToolbarWidgetRegistry,
-    ITranslator
+    ITranslator,
+    IRouter
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -126,7 +139,8 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
     languages: IEditorLanguageRegistry | null,
     launcher: ILauncher | null,
     toolbarRegistry: IToolbarWidgetRegistry | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    router: IRouter | null
   ): IGlueSessions => {
     const { commands, shell } = app;
     const api = createLabAPI(app.serviceManager.serverSettings);
@@ -325,6 +339,32 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
       app.contextMenu.addItem({ command: CommandIDs.startHere, selector: '.jp-DirListing-content', rank: 3 });
     }
     launcher?.add({ command: CommandIDs.newSession, category: 'Other', rank: 0, args: { launcher: true } });
+
+    // "Open live view" in a notebook's snapshot of a session (`#glue-session=ID`): here, in
+    // place; a page opened on `…?glue-session=ID` opens the session once the lab has started.
+    document.addEventListener(
+      'click',
+      ev => {
+        const id = sessionLink(ev.target);
+        if (id) {
+          ev.preventDefault();
+          ev.stopPropagation();
+          open(id);
+        }
+      },
+      true
+    );
+    if (router) {
+      commands.addCommand(CommandIDs.openFromUrl, {
+        execute: args => {
+          const id = /[?&]glue-session=([0-9a-f]{32})/.exec(String((args as any).search ?? ''))?.[1];
+          if (id) {
+            void app.restored.then(() => open(id));
+          }
+        }
+      });
+      router.register({ command: CommandIDs.openFromUrl, pattern: /[?&]glue-session=[0-9a-f]{32}/, rank: 90 });
+    }
 
     if (restorer) {
       void restorer.restore(tracker, {

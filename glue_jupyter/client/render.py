@@ -156,7 +156,7 @@ class Transcript:
             if d.get("request_id") in self._perms:
                 self._perms[d["request_id"]]["answer"] = d
         elif kind in ("user_message", "turn_end", "resume", "notice", "process_exit", "stderr", "config_change"):
-            self.blocks.append({"kind": kind, **d})
+            self.blocks.append({"kind": kind, **d, "ts": ev.get("ts")})
 
 
 def _md(text: str) -> str:
@@ -199,19 +199,44 @@ def image_placeholder(url: str, alt: str) -> str:
     )
 
 
-def snapshot_html(session: dict, events: list[dict], omitted: int = 0) -> str:
+def _clock(ts: float | None) -> str:
+    return time.strftime("%H:%M", time.localtime(ts)) if ts else ""
+
+
+LIVE_STATES = frozenset({"starting", "running", "interrupting", "stopping"})
+
+
+def snapshot_html(session: dict, events: list[dict], omitted: int = 0, taken_at: float | None = None) -> str:
     """A self-contained, readable HTML rendering (inline styles only: no script, no classes
-    that need a stylesheet), for notebooks opened without a kernel or a widget manager."""
+    that need a stylesheet), for notebooks opened without a kernel or a widget manager.
+
+    It says when it was taken and links to the live view (`#glue-session=ID`: JupyterLab with
+    glue_jupyter opens the session from that link). A state that was changing then ("running")
+    is shown as past, with a hollow dot: it is not live.
+    """
     t = Transcript()
     for ev in events:
         t.feed(ev)
     e = html.escape
-    colour = HTML_COLOURS.get(session.get("state"), "#8c959f")
+    state = session.get("state") or ""
+    taken = time.strftime("%d %b %Y, %H:%M", time.localtime(taken_at or time.time()))
+    if state in LIVE_STATES:
+        dot = '<span style="color:#8c959f" title="not live: the state when the snapshot was taken">○</span>'
+        then = f"was {state} then"
+    else:
+        dot = f'<span style="color:{HTML_COLOURS.get(state, "#8c959f")}">●</span>'
+        then = status_line(session)
+    sid = e(session.get("id", ""))
     out = [
         '<div class="glue-snapshot" style="border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;font-size:13px">',
-        f'<div style="font-weight:600"><span style="color:{colour}">●</span> {e(session.get("title") or "untitled")}'
+        '<div style="display:flex;flex-wrap:wrap;gap:4px 12px;align-items:baseline;color:#57606a;font-size:12px;'
+        'border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-bottom:4px">'
+        f'<span class="glue-snapshot-when">Snapshot from {e(taken)}</span>'
+        f'<a class="glue-open-live" href="#glue-session={sid}" data-glue-session="{sid}" '
+        'style="margin-left:auto">Open live view</a></div>',
+        f'<div style="font-weight:600">{dot} {e(session.get("title") or "untitled")}'
         f' <span style="font-weight:normal;color:#57606a">· {e(session.get("agent", ""))} · {e(session.get("cwd", ""))}'
-        f' · {e(status_line(session))} · session {e(session.get("id", ""))}</span></div>',
+        f' · {e(then)} · session {sid[:8]}</span></div>',
     ]
     if omitted:
         out.append(f'<div style="color:#57606a">… {omitted} earlier events not shown</div>')
@@ -222,7 +247,8 @@ def snapshot_html(session: dict, events: list[dict], omitted: int = 0) -> str:
                 f'<details style="display:inline-block;margin:2px 4px 0 0"><summary style="color:#57606a">'
                 f'📎 {e(c.get("name", ""))}</summary><pre style="margin:2px 0;max-height:20em;overflow:auto">'
                 f'{e(c.get("text") or c.get("uri", ""))}</pre></details>' for c in b.get("context") or [])
-            out.append(f'<div style="margin-top:8px"><b>You</b><div style="white-space:pre-wrap">{e(b.get("text", ""))}</div>{chips}</div>')
+            when = f' <span style="color:#57606a;font-weight:normal">· {_clock(b.get("ts"))}</span>' if b.get("ts") else ""
+            out.append(f'<div style="margin-top:8px"><b>You</b>{when}<div style="white-space:pre-wrap">{e(b.get("text", ""))}</div>{chips}</div>')
         elif k == "agent_message_chunk":
             out.append(f'<div style="margin-top:4px"><b>Agent</b>{_md(b["text"])}</div>')
         elif k == "agent_thought_chunk":
@@ -251,7 +277,8 @@ def snapshot_html(session: dict, events: list[dict], omitted: int = 0) -> str:
             commands = ", ".join(b.get("commands") or [])
             out.append(
                 f'<div style="color:#57606a;border-top:1px dashed #d0d7de;margin-top:4px">turn {e(str(b.get("turn")))}'
-                f' ended: {e(str(b.get("stop_reason")))}{" · files: " + e(files) if files else ""}'
+                f' ended: {e(str(b.get("stop_reason")))}{" · " + _clock(b.get("ts")) if b.get("ts") else ""}'
+                f'{" · files: " + e(files) if files else ""}'
                 f'{" · ran: " + e(commands) if commands else ""}</div>'
             )
         elif k == "resume":

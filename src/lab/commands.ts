@@ -41,6 +41,7 @@ export namespace CommandIDs {
   export const focusComposer = 'glue:focus-composer';
   export const nextNeedingYou = 'glue:next-needing-you';
   export const reconnect = 'glue:reconnect';
+  export const openFromUrl = 'glue:open-from-url';
 }
 
 /** The session rows of the side panel (context-menu targets). */

@@ -1,18 +1,17 @@
 /**
  * `glue-jupyter:notebook` — notebooks and agent sessions, in JupyterLab:
  * code from replies into cells (session views: the current notebook; the notebook widget:
- * its own notebook, through the page bridge), "Ask the agent to fix" on error outputs, and
+ * its own notebook, below its cell), "Ask the agent to fix" on error outputs, and
  * open documents kept in step with what the agent changed on disk.
  */
-import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { Notification } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
 import { IGlueSessions } from '../tokens';
-import { handleInserts } from './bridge';
-import { attachCodeActions } from './code-actions';
+import { insertActions } from './code-actions';
 import { fixPrompt, watchErrors } from './fix-button';
 import { insertCode } from './insert';
 import { absolute } from './paths';
@@ -24,35 +23,28 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Notebooks and agent sessions: code into cells, fix buttons on errors, open files kept in sync.',
   autoStart: true,
   requires: [IGlueSessions, INotebookTracker, IDocumentManager],
-  optional: [ILabShell],
-  activate: (
-    app: JupyterFrontEnd,
-    glue: IGlueSessions,
-    notebooks: INotebookTracker,
-    docManager: IDocumentManager,
-    labShell: ILabShell | null
-  ) => {
+  activate: (app: JupyterFrontEnd, glue: IGlueSessions, notebooks: INotebookTracker, docManager: IDocumentManager) => {
     const contents = app.serviceManager.contents;
     const rootDir = glue.api
       .info()
       .then(info => info.root_dir ?? null)
       .catch(() => null);
 
-    // The notebook widget asks through the page: insert below the cell that holds it.
-    handleInserts((target, request) => {
-      const panel = notebooks.find(p => p.node.contains(target));
-      if (!panel) {
-        return null;
+    // Code from replies into cells, on every code block of the page's transcripts: a session
+    // tab puts it below the active cell of the current notebook; a notebook widget, below the
+    // cell that holds it (no kernel involved: it works while the kernel is busy).
+    const belowItsCell = {
+      where: 'below this cell',
+      insert: async (code: string, run: boolean, from: HTMLElement) => {
+        const panel = notebooks.find(p => p.node.contains(from));
+        if (!panel) {
+          throw new Error('This widget is not in an open notebook: copy the code instead.');
+        }
+        const index = panel.content.widgets.findIndex(cell => cell.node.contains(from));
+        await insertCode(panel, code, { run, belowCellIndex: index >= 0 ? index : undefined });
       }
-      const index = panel.content.widgets.findIndex(cell => cell.node.contains(target));
-      return insertCode(panel, request.code, { run: request.run, belowCellIndex: index >= 0 ? index : undefined }).then(
-        () => undefined
-      );
-    });
-
-    // Session views in the main area: into the current notebook, below its active cell.
+    };
     const toCurrentNotebook = {
-      available: () => true,
       where: 'below the active cell of the current notebook',
       insert: async (code: string, run: boolean) => {
         const panel = notebooks.currentWidget;
@@ -62,18 +54,9 @@ export const notebookPlugin: JupyterFrontEndPlugin<void> = {
         await insertCode(panel, code, { run });
       }
     };
-    const decorated = new WeakSet<HTMLElement>();
-    const decorateViews = () => {
-      for (const widget of app.shell.widgets('main')) {
-        const view = widget.node.querySelector<HTMLElement>('.jp-GlueSessionView');
-        if (view && !view.closest('.jp-GlueWidget') && !decorated.has(view)) {
-          decorated.add(view);
-          attachCodeActions(view, toCurrentNotebook);
-        }
-      }
-    };
-    labShell?.layoutModified.connect(decorateViews);
-    app.restored.then(decorateViews).catch(() => undefined);
+    for (const action of insertActions(context => (context.surface === 'widget' ? belowItsCell : toCurrentNotebook))) {
+      glue.codeBlockActions.add(action);
+    }
 
     // Error outputs: send them to the notebook's session.
     const onFix = async (failed: Parameters<Parameters<typeof watchErrors>[1]>[0], button: HTMLButtonElement) => {

@@ -5,7 +5,7 @@
  *     import { codeBlockActions } from 'glue-jupyter/lib/transcript/actions';
  *     const remove = codeBlockActions.add({
  *       id: 'my-ext:insert-below', label: 'Insert below', title: 'Insert as a new cell below',
- *       run: ({ code, language }) => …
+ *       run: ({ code, language, node }) => … // may return a word to show ("Inserted")
  *     });
  *
  * In JupyterLab the same registry is on the `IGlueSessions` token (`codeBlockActions`), and
@@ -20,20 +20,25 @@ export interface ICodeBlockContext {
   language: string;
   /** The session whose transcript shows the block. */
   sessionId: string;
+  /** Where the transcript is: a lab session tab, or a notebook widget (in a cell's output). */
+  surface: 'lab' | 'widget';
+  /** The code block's element (attached by the time an action runs). */
+  node: HTMLElement;
 }
 
 export interface ICodeBlockAction {
-  /** Unique, namespaced (`my-extension:insert-below`). */
+  /** Unique, namespaced (`my-extension:insert-below`); the button's `data-action` is its last part. */
   id: string;
   /** Short button text. */
   label: string;
   /** Tooltip. */
-  title?: string;
+  title?: string | ((context: ICodeBlockContext) => string);
   /** An SVG string shown before the label. */
   icon?: string;
   /** Where it applies (default: every code block). */
   isVisible?(context: ICodeBlockContext): boolean;
-  run(context: ICodeBlockContext): void | Promise<void>;
+  /** Do it; a returned word ("Inserted") is shown beside the buttons, a thrown error's message too. */
+  run(context: ICodeBlockContext): void | string | Promise<void | string>;
 }
 
 export class CodeBlockActions {

@@ -10,6 +10,8 @@ import { IPathRef, pathIn } from './paths';
 export interface IBlockContext {
   host: ITranscriptHost;
   sessionId: string;
+  /** A lab session tab or a notebook widget. */
+  surface: 'lab' | 'widget';
   /** The session's folder: relative paths in the transcript are relative to it. */
   cwd: string;
 }
@@ -29,14 +31,29 @@ export function languageOfPath(path: string): string {
 
 /** A code block: language, actions and copy on a bar; the code highlighted by the host. */
 export function codeBlock(code: string, language: string, ctx: IBlockContext, label?: string): HTMLElement {
-  const context: ICodeBlockContext = { code, language, sessionId: ctx.sessionId };
+  const codeEl = h('code', { class: language ? `language-${language}` : '' });
   const actions = h('span', { class: 'jp-GlueCode-actions' });
+  const status = h('span', { class: 'jp-GlueCodeActions-status', role: 'status' });
+  const block = h(
+    'div',
+    { class: 'jp-GlueCode', 'data-language': language },
+    h(
+      'div',
+      { class: 'jp-GlueCode-bar jp-GlueCodeActions', role: 'toolbar', 'aria-label': 'Code actions' },
+      h('span', { class: 'jp-GlueCode-lang', text: label ?? (language || 'text') }),
+      actions,
+      status
+    ),
+    h('pre', { class: 'jp-GlueCode-pre' }, codeEl)
+  );
+  const context: ICodeBlockContext = { code, language, sessionId: ctx.sessionId, surface: ctx.surface, node: block };
   for (const action of ctx.host.codeBlockActions.for(context)) {
+    const title = typeof action.title === 'function' ? action.title(context) : action.title;
     const b = h('button', {
       type: 'button',
       class: 'jp-GlueCode-action',
-      title: action.title ?? action.label,
-      'data-action': action.id
+      title: title ?? action.label,
+      'data-action': action.id.split(':').pop()
     });
     if (action.icon) {
       const i = h('span', { class: 'jp-GlueIcon', 'aria-hidden': 'true' });
@@ -44,20 +61,25 @@ export function codeBlock(code: string, language: string, ctx: IBlockContext, la
       b.appendChild(i);
     }
     b.appendChild(document.createTextNode(action.label));
-    b.addEventListener('click', ev => {
+    b.addEventListener('click', async ev => {
       ev.stopPropagation();
-      void Promise.resolve(action.run(context)).catch(err => console.error('glue_jupyter: code block action failed', err));
+      b.disabled = true;
+      status.textContent = '';
+      status.classList.remove('jp-mod-error');
+      try {
+        status.textContent = (await action.run(context)) || '';
+      } catch (err) {
+        status.textContent = (err as Error).message ?? String(err);
+        status.classList.add('jp-mod-error');
+      } finally {
+        b.disabled = false;
+      }
     });
     actions.appendChild(b);
   }
-  actions.appendChild(copyButton(() => code, 'Copy code'));
-  const codeEl = h('code', { class: language ? `language-${language}` : '' });
-  const block = h(
-    'div',
-    { class: 'jp-GlueCode', 'data-language': language },
-    h('div', { class: 'jp-GlueCode-bar' }, h('span', { class: 'jp-GlueCode-lang', text: label ?? (language || 'text') }), actions),
-    h('pre', { class: 'jp-GlueCode-pre' }, codeEl)
-  );
+  const copy = copyButton(() => code, 'Copy code');
+  copy.dataset.action = 'copy';
+  actions.appendChild(copy);
   if (ctx.host.highlight && language) {
     ctx.host.highlight(code, language, codeEl).catch(() => {
       codeEl.textContent = code;

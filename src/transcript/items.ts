@@ -169,7 +169,8 @@ export class ItemRenderer {
     const ctx = this.opts.context();
     const prev = el.querySelector('details');
     const hasDiff = item.content.some(c => c.type === 'diff');
-    const open = prev ? prev.open : hasDiff;
+    // Open when it shows a change, until the user folds or unfolds it themselves.
+    const open = prev && el.dataset.userToggled ? prev.open : hasDiff || !!prev?.open;
     el.dataset.status = item.status;
     el.dataset.toolCallId = item.toolCallId;
     const status = TOOL_STATUS[item.status] ?? item.status;
@@ -205,6 +206,7 @@ export class ItemRenderer {
     }
     const details = h('details', { class: 'jp-GlueTool' }, summary, body);
     details.open = open;
+    summary.addEventListener('click', () => (el.dataset.userToggled = '1'));
     el.replaceChildren(details);
   }
 

@@ -80,7 +80,7 @@ export class TranscriptView {
   constructor(options: ITranscriptViewOptions) {
     this.model = options.model;
     this.opts = { windowSize: 200, pageSize: 60, emptyText: 'Nothing here yet.', ...options };
-    this.context = options.context ?? (() => ({ host: plainHost, sessionId: '', cwd: '' }));
+    this.context = options.context ?? (() => ({ host: plainHost, sessionId: '', surface: 'lab', cwd: '' }));
     this.renderer = new ItemRenderer({
       context: this.context,
       onPermission: options.onPermission,

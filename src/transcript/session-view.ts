@@ -332,7 +332,12 @@ export class SessionView {
   }
 
   private blockContext(): IBlockContext {
-    return { host: this.host, sessionId: this.opts.sessionId, cwd: this._session?.cwd ?? '' };
+    return {
+      host: this.host,
+      sessionId: this.opts.sessionId,
+      surface: this.opts.compact ? 'widget' : 'lab',
+      cwd: this._session?.cwd ?? ''
+    };
   }
 
   private async load(): Promise<void> {

@@ -9,8 +9,6 @@
  * widget asks the user for that server's token first (other-server.ts).
  */
 import { GlueAPI } from '../client';
-import { canInsert, requestInsert } from '../notebook/bridge';
-import { attachCodeActions } from '../notebook/code-actions';
 import { SessionView } from '../transcript/session-view';
 import { otherServerPanel, tokenFor } from './other-server';
 import { PageTransport, resolveServerUrl } from './transport';
@@ -39,11 +37,8 @@ function render({ model, el }: { model: IAnyModel; el: HTMLElement }): () => voi
   injectStyle();
   el.classList.add('jp-GlueWidget');
   let view: SessionView | null = null;
-  let detachActions: (() => void) | null = null;
 
   const mount = () => {
-    detachActions?.();
-    detachActions = null;
     view?.dispose();
     view = null;
     el.textContent = '';
@@ -67,19 +62,9 @@ function render({ model, el }: { model: IAnyModel; el: HTMLElement }): () => voi
     el.textContent = '';
     const id = String(model.get('session_id') || '');
     view = new SessionView({ api: new GlueAPI(transport), sessionId: id, compact: true, isolateKeys: true });
+    // In JupyterLab its code blocks get the lab's actions too (insert below this cell): the
+    // view asks the page for the lab's transcript host (transcript/host.ts).
     el.appendChild(view.node);
-    // Code from replies goes below this widget's cell, through the page (not the kernel).
-    detachActions = attachCodeActions(view.node, {
-      available: () => canInsert(),
-      where: 'below this cell',
-      insert: async (code, run, from) => {
-        const done = requestInsert(from, code, run);
-        if (!done) {
-          throw new Error('This page cannot insert cells: copy the code instead.');
-        }
-        await done;
-      }
-    });
   };
 
   mount();
@@ -88,7 +73,6 @@ function render({ model, el }: { model: IAnyModel; el: HTMLElement }): () => voi
   return () => {
     model.off('change:session_id', mount);
     model.off('change:server_url', mount);
-    detachActions?.();
     view?.dispose();
     view = null;
   };

@@ -94,7 +94,7 @@ def test_alice_steers_her_sessions_on_both_servers(hub, tokens, started, signed_
     notes.get_by_role("button", name="Answer…").click()
     expect(notes).to_contain_text("NOTES.md")
     shot(page, "answer")
-    notes.get_by_role("button", name="Allow").click()
+    notes.get_by_role("button", name="Allow", exact=True).click()
     expect(notes.locator(".glue-state")).to_have_text("idle")
     expect(notes.get_by_role("button", name="Answer…")).to_have_count(0)
 

@@ -165,6 +165,13 @@ def write_server_config(path: Path, root: Path, data: Path, db: Path, extra: str
             "env": {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))},
             "title": "Demo (tool ids per turn)",
         },
+        # Slow enough (a default turn takes ~10 s) to act on a turn while it runs.
+        "demo-slow": {
+            "argv": [sys.executable, "-m", "glue_jupyter.agents.demo", "--pace", "0.5",
+                     "--state-dir", str(data / "demo-agent")],
+            "env": {"PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))},
+            "title": "Demo (slow)",
+        },
         "missing-agent": {
             "argv": ["/nonexistent/glue-test-agent"],
             "title": "Missing agent",

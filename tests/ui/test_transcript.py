@@ -114,7 +114,7 @@ def test_find_in_the_transcript(page, lab_server, open_lab, artifacts):
     bar.locator("input").fill("hello from the glue demo agent")
     # In both turns: the echo tool's output (folded away until found) and the reply.
     count = bar.locator(".jp-GlueFind-count")
-    expect(count).to_have_text(re.compile(r"^1 of [4-9]$"))
+    expect(count).to_have_text(re.compile(r"^1 of \d+$"))
     total = int(count.inner_text().split(" of ")[1])
     assert page.evaluate("() => CSS.highlights.get('glue-find').size + CSS.highlights.get('glue-find-current').size") \
         == total

@@ -131,7 +131,7 @@ def test_widget_acts_while_the_kernel_sleeps(page: Page, lab_server, open_lab, a
     assert lab_server.api("GET", "api/kernels", expect=200) == []
     control(widget, "resume").click()
     expect(view).to_have_attribute("data-state", "idle")
-    widget.locator("textarea.jp-GlueComposer-input").fill("quick, with no kernel at all")
+    widget.locator("textarea.jp-GlueComposer-input").fill("quick, after the shutdown")
     widget.locator("button.jp-GlueComposer-send").click()
     expect(widget.get_by_text("Quick answer from the glue demo agent").last).to_be_visible()
     expect(view).to_have_attribute("data-state", "idle")
