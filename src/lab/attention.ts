@@ -258,17 +258,21 @@ export class AttentionSignals {
     this.browser.set(s.id, n);
   }
 
-  /** The first time it would have helped: ask whether to use browser notifications. */
+  /**
+   * The first time a browser notification would have helped — a session needed the user while
+   * the page was in the background — ask whether to use them (the toast waits for their return).
+   */
   private askOnce(): void {
     const N = window.Notification;
     const settings = this.opts.settings();
-    if (this.asked || !settings || this.mode() !== 'ask' || !N || N.permission === 'denied') {
+    if (this.asked || !settings || document.visibilityState !== 'hidden' || this.mode() !== 'ask' || !N ||
+        N.permission === 'denied') {
       return;
     }
     this.asked = true;
     const save = (value: 'on' | 'off') =>
       settings.set('browserNotifications', value).catch(err => console.warn('glue_jupyter: could not save the setting', err));
-    Notification.info('Get a browser notification when an agent needs you while JupyterLab is in the background?', {
+    Notification.info('An agent needed you while JupyterLab was in the background. Get a browser notification next time?', {
       autoClose: false,
       actions: [
         {

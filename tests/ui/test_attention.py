@@ -151,14 +151,25 @@ def test_a_failure_marks_the_tab_and_the_row(page, lab_server, open_lab, artifac
 
 
 def test_browser_notifications_are_asked_for_once(browser, lab_server, open_lab):
+    """Asked the first time they would have helped: a session needed the user while the page
+    was in the background. Not asked while the user works in the page."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context.add_init_script(BACKGROUND_TAB)
     context.add_init_script(RECORD_NOTIFICATIONS)
     pg = context.new_page()
     user_settings(lab_server, SETTINGS, None)  # never asked
     try:
         open_lab(pg)
+        show_panel(pg)
         command(pg, "launcher:create")
+        start(lab_server, "quick", "Finished in front of the user")
+        expect(pg.locator(TOAST, has_text="Finished in front of the user")).to_be_visible()
+        expect(pg.locator(TOAST, has_text="browser notification")).to_have_count(0)
+        pg.evaluate("() => window.__glueBackground(true)")
         first = start(lab_server, "quick", "First to finish")
+        lab_server.wait_session(first["id"], lambda s: s["needs_you"] == "turn_done")
+        assert pg.evaluate("window.__glueNotified.length") == 0  # not on before the user says so
+        pg.evaluate("() => window.__glueBackground(false)")
         ask = pg.locator(TOAST, has_text="browser notification")
         expect(ask).to_be_visible()
         with pg.expect_response(lambda r: SETTINGS in r.url and r.request.method == "PUT" and r.ok):
@@ -166,8 +177,11 @@ def test_browser_notifications_are_asked_for_once(browser, lab_server, open_lab)
         assert pg.evaluate("window.__glueAsked") == 1  # the browser's own prompt, from the click
         saved = lab_server.api("GET", f"lab/api/settings/{SETTINGS}")
         assert '"browserNotifications": "on"' in saved["raw"].replace("'", '"')
-        lab_server.wait_session(first["id"], lambda s: s["needs_you"] == "turn_done")
-        start(lab_server, "quick", "Second to finish")
+        pg.evaluate("() => window.__glueBackground(true)")
+        second = start(lab_server, "quick", "Second to finish")
+        lab_server.wait_session(second["id"], lambda s: s["needs_you"] == "turn_done")
+        pg.wait_for_function("() => window.__glueNotified.some(n => n.body.includes('Second to finish'))")
+        pg.evaluate("() => window.__glueBackground(false)")
         expect(pg.locator(TOAST, has_text="Second to finish")).to_be_visible()
         expect(pg.locator(TOAST, has_text="browser notification")).to_have_count(0)  # asked once
     finally:
