@@ -164,7 +164,7 @@ def test_an_error_output_asks_the_notebooks_session_for_a_fix(page: Page, lab_se
     expect(group).to_be_visible()
     expect(panel.locator(f".jp-GlueSessionList-item[data-session-id='{sid}']")).to_be_visible()
     shoot(page, panel, "notebook-panel-grouped-by-notebook")
-    panel.locator("select.jp-GlueSessionsPanel-group").select_option("none")
+    panel.locator("select.jp-GlueSessionsPanel-group").select_option("attention")  # the default again
 
     # Take the fixed cell back into the notebook, below its active cell.
     view.locator(".jp-GlueCodeActions button[data-action='insert-run']").last.click()
