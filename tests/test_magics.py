@@ -42,7 +42,9 @@ class Notebook:
     def _run(self, source):
         with capture_output() as cap:
             result = self.shell.run_cell(source)
-        return Ran(result.success, cap.stdout, cap.stderr, [o.data for o in cap.outputs])
+        # An update of an earlier display (a widget's snapshot kept fresh from a thread) is not a
+        # new output in a notebook: it replaces the one with its display id.
+        return Ran(result.success, cap.stdout, cap.stderr, [o.data for o in cap.outputs if not o.update])
 
     async def run(self, source) -> Ran:
         return await call(self._run, source)
