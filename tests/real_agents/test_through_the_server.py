@@ -1,4 +1,4 @@
-"""Each real agent as a user drives it from a terminal: `jupyter glue` against a real Jupyter
+"""Each real agent as a user drives it from a terminal and from notebook cells: `jupyter glue` against a real Jupyter
 server with glue_jupyter, the agent offline against its fake model."""
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import pytest
 from client_fixtures import call, glue_client, glue_env, glue_ref  # noqa: F401 - fixtures
 
 from fake_models.server import FILE_CONTENT
+from test_magics import Notebook
 from glue_jupyter.client.stream import wait_for_event, wait_for_session, wait_for_state
+from glue_jupyter.magics import NotebookMemory
 from glue_jupyter.pytest_plugin import REPO_ROOT
 
 from .install import program
@@ -63,3 +65,29 @@ async def test_a_real_agent_from_the_command_line(real, fake, glue_env, glue_cli
     await call(wait_for_state, glue_client, sid, "idle", 60)
     request = fake.first_request_with("Which file did you write?", main=True)
     assert request is not None and "from-cli.txt" in request.raw  # the conversation carried on
+
+
+async def test_a_real_agent_from_a_notebook(real, fake, glue_client, jp_root_dir, tmp_path):
+    """The same story from notebook cells: `%glue start`, the request answered with `%glue allow`,
+    `%glue stop`, `%%glue` resuming the stopped session with the conversation carried on."""
+    nb = Notebook(glue_client, memory=NotebookMemory(str(tmp_path / "nb.json")))
+    r = await nb.run("%glue agents")
+    assert r.ok and real.agent in r.text and "ready" in r.text, r.text
+
+    r = await nb.run(f"%glue start --agent {real.agent} --cwd {jp_root_dir} [[write from-notebook.txt]]")
+    assert r.ok and "glue: started" in r.stdout, r.text
+    sid = nb.magics.current
+    await call(wait_for_session, glue_client, sid, lambda s: s["pending_permissions"] == 1, 60)
+    assert not (jp_root_dir / "from-notebook.txt").exists()  # nothing written before the user allowed it
+    r = await nb.run("%glue allow")
+    assert r.ok and "allowed" in r.stdout, r.text
+    await call(wait_for_event, glue_client, sid, "turn_end", 0, 60)
+    assert (jp_root_dir / "from-notebook.txt").read_text() == FILE_CONTENT
+
+    r = await nb.run("%glue stop")
+    assert r.ok and "stopped" in r.stdout, r.text
+    r = await nb.run("%%glue\nWhich file did you write from the notebook?")
+    assert r.ok and f"sent to {sid[:8]}" in r.stdout, r.text
+    await call(wait_for_state, glue_client, sid, "idle", 60)
+    request = fake.first_request_with("Which file did you write from the notebook?", main=True)
+    assert request is not None and "from-notebook.txt" in request.raw  # the conversation carried on
