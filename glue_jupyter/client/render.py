@@ -123,7 +123,8 @@ def attached(data: dict) -> str:
 class Transcript:
     def __init__(self):
         self.blocks: list[dict] = []
-        self._tools: dict[str, dict] = {}
+        self._tools: dict[tuple, dict] = {}
+        self._plans: dict[int | None, dict] = {}
         self._perms: dict[str, dict] = {}
 
     def feed(self, ev: dict) -> None:
@@ -134,20 +135,23 @@ class Transcript:
                 last["text"] += d.get("text", "")
             else:
                 self.blocks.append({"kind": kind, "turn": ev.get("turn"), "text": d.get("text", "")})
-        elif kind == "tool_call":
-            block = {"kind": "tool_call", **d}
-            self._tools[d.get("tool_call_id")] = block
-            self.blocks.append(block)
-        elif kind == "tool_call_update":
-            block = self._tools.get(d.get("tool_call_id"))
+        elif kind in ("tool_call", "tool_call_update"):
+            # Keyed by turn as well: agents may number their tool calls per turn.
+            key = (ev.get("turn"), d.get("tool_call_id"))
+            fields = {("tool_kind" if k == "kind" else k): v for k, v in d.items()}
+            block = self._tools.get(key)
             if block is None:
-                block = {"kind": "tool_call", **d}
-                self._tools[d.get("tool_call_id")] = block
+                block = self._tools[key] = {**fields, "kind": "tool_call"}
                 self.blocks.append(block)
             else:
-                block.update({k: v for k, v in d.items() if v is not None})
+                block.update({k: v for k, v in fields.items() if v is not None})
         elif kind == "plan":
-            self.blocks.append({"kind": "plan", "entries": d.get("entries", [])})
+            # The plan as it stands: one per turn, updated in place (as the live view draws it).
+            plan = self._plans.get(ev.get("turn"))
+            if plan is None:
+                plan = self._plans[ev.get("turn")] = {"kind": "plan"}
+                self.blocks.append(plan)
+            plan["entries"] = d.get("entries", [])
         elif kind == "permission_request":
             block = {"kind": "permission", **d, "answer": None}
             self._perms[d.get("request_id")] = block
@@ -260,7 +264,7 @@ def snapshot_html(session: dict, events: list[dict], omitted: int = 0, taken_at:
                     body.append(f'<pre style="margin:2px 0">{e(c.get("text", ""))}</pre>')
                 elif c.get("type") == "diff":
                     body.append(f'<pre style="margin:2px 0">--- {e(c.get("path", ""))}\n{e(c.get("new_text") or "")}</pre>')
-            out.append(f'<div>🔧 {e(b.get("title") or b.get("kind") or "tool")} <i>({e(b.get("status") or "pending")})</i>{"".join(body)}</div>')
+            out.append(f'<div>🔧 {e(b.get("title") or b.get("tool_kind") or "tool")} <i>({e(b.get("status") or "pending")})</i>{"".join(body)}</div>')
         elif k == "plan":
             items = "".join(
                 f'<li>{"☑" if x.get("status") == "completed" else "☐"} {e(x.get("content", ""))}</li>'
