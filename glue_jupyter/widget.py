@@ -126,30 +126,53 @@ class GlueWidget(anywidget.AnyWidget):
     def _keep_fresh(self, display_id: str) -> None:
         if self._client is None or getattr(self._client, "embedded", False):
             return
-        if self._keeper is not None:
-            self._keeper.stop()
-        self._keeper = _SnapshotKeeper(self, display_id)
-        self._keeper.start()
+        self._keeper = _SnapshotKeeper.for_widget(self, display_id)
 
     def close(self):
         if self._keeper is not None:
-            self._keeper.stop()
+            self._keeper.drop(self)
             self._keeper = None
         super().close()
 
 
 class _SnapshotKeeper(threading.Thread):
-    """Re-publish a widget's snapshot output as its session changes (kernel side, best effort)."""
+    """Re-publish a session's snapshot outputs as it changes (kernel side, best effort): one
+    thread and one stream per session and client, however many outputs show it."""
 
-    def __init__(self, widget: GlueWidget, display_id: str):
+    _running: dict[tuple[int, str], _SnapshotKeeper] = {}
+    _registry_lock = threading.Lock()
+
+    @classmethod
+    def for_widget(cls, widget: GlueWidget, display_id: str) -> _SnapshotKeeper:
+        """The session's keeper (started if needed), now keeping `display_id` fresh too."""
+        key = (id(widget._client), widget.session_id)
+        with cls._registry_lock:
+            keeper = cls._running.get(key)
+            if keeper is None or keeper._stopped.is_set():
+                keeper = cls._running[key] = cls(widget)
+                keeper.start()
+            with keeper._lock:
+                keeper.display_ids[display_id] = widget
+            return keeper
+
+    def __init__(self, widget: GlueWidget):
         super().__init__(name=f"glue-snapshot-{widget.session_id[:8]}", daemon=True)
         self.widget = widget
-        self.display_id = display_id
+        self.display_ids: dict[str, GlueWidget] = {}
         self._follower = None
         self._stopped = threading.Event()
         self._last = 0.0
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
+
+    def drop(self, widget: GlueWidget) -> None:
+        """A widget closed: its outputs are no longer kept fresh; the last one out stops the thread."""
+        with self._registry_lock, self._lock:
+            self.display_ids = {d: w for d, w in self.display_ids.items() if w is not widget}
+            if not self.display_ids:
+                self._stopped.set()
+        if self._stopped.is_set():
+            self.stop()
 
     def stop(self) -> None:
         self._stopped.set()
@@ -170,6 +193,8 @@ class _SnapshotKeeper(threading.Thread):
                     self._soon()
         except Exception:  # the server or the session went away: the last snapshot stays
             return
+        finally:
+            self._stopped.set()  # a later display starts a new keeper
 
     def _soon(self) -> None:
         """Publish now, or once SNAPSHOT_EVERY has passed since the last one."""
@@ -197,5 +222,6 @@ class _SnapshotKeeper(threading.Thread):
         except GlueClientError:
             return
         if html:
-            update_display({"text/plain": text, "text/html": _SNAPSHOT_STYLE + html}, raw=True,
-                           display_id=self.display_id)
+            for display_id in list(self.display_ids):
+                update_display({"text/plain": text, "text/html": _SNAPSHOT_STYLE + html}, raw=True,
+                               display_id=display_id)

@@ -272,3 +272,25 @@ def test_terminal_user_answers_permission_requests(terminal, tmp_path):
     assert (tmp_path / "from-terminal.md").exists()
     r = terminal._run("%glue deny")
     assert not r.ok and "no permission request" in r.text
+
+
+async def test_snapshots_of_one_session_are_kept_fresh_by_one_thread(nb, glue_client, jp_root_dir):
+    """However many outputs show a session, one thread (one stream to the server) keeps their
+    snapshots fresh; its last widget closed, it ends."""
+    import threading
+
+    await nb.run(f"%glue start --agent demo --cwd {jp_root_dir} quick")
+    sid = nb.magics.current
+    for _ in range(3):
+        r = await nb.run(f"%glue show {sid[:8]}")
+        assert r.ok, r.text
+
+    def keepers():
+        return [t for t in threading.enumerate() if t.name == f"glue-snapshot-{sid[:8]}" and t.is_alive()]
+
+    (keeper,) = keepers()
+    assert len(keeper.display_ids) == 4  # the start's output and three shows
+    for widget in set(keeper.display_ids.values()):
+        widget.close()
+    keeper.join(timeout=10)
+    assert not keeper.is_alive()
