@@ -46,6 +46,7 @@ import { notebookPlugin } from './notebook/plugin';
 import { SessionPanel } from './panel/session-panel';
 import { IGlueSessions } from './tokens';
 import { codeBlockActions } from './transcript/actions';
+import { HOST_REQUEST } from './transcript/host';
 import { ISession, isLive, stateLabel } from './types';
 import { VERSION } from './version';
 
@@ -275,7 +276,12 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
       }
       app.commands.notifyCommandChanged();
     });
+    // A notebook widget's view appears after its session may have asked for the user: mark the
+    // notebook's tab once the view is in place, and whenever the main area changes.
+    const remark = () => setTimeout(() => attention.refreshMarks(), 0);
+    document.addEventListener(HOST_REQUEST, remark);
     labShell?.currentChanged.connect(() => {
+      attention.refreshMarks();
       const current = tracker.currentWidget;
       if (current && labShell.currentWidget === current) {
         panel.selected = current.content.sessionId;

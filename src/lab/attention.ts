@@ -212,6 +212,14 @@ export class AttentionSignals {
 
   // -- badges and markers -----------------------------------------------------------------------
 
+  /**
+   * Mark again the tabs of documents showing a session that needs you: a notebook widget may
+   * render after its session asked (call when views appear or the main area changes).
+   */
+  refreshMarks(): void {
+    this.updateBadges();
+  }
+
   private updateBadges(): void {
     const n = this.count;
     const title = this.opts.panelTitle;

@@ -148,7 +148,8 @@ def shots(pg: Page, artifacts: Path, name: str, target: Locator | None = None, p
         if prepare:
             prepare(pg)
         path = artifacts / f"{name}-{label}.png"
-        (target or pg).screenshot(path=str(path))
+        # Animations fast-forwarded: a toast caught sliding in is cut off at the edge.
+        (target or pg).screenshot(path=str(path), animations="disabled")
         names.append(path.name)
     theme(pg, "JupyterLab Light")
     size = pg.viewport_size
@@ -159,7 +160,7 @@ def shots(pg: Page, artifacts: Path, name: str, target: Locator | None = None, p
         if prepare:
             prepare(pg)
         path = artifacts / f"{name}-phone.png"
-        pg.screenshot(path=str(path))
+        pg.screenshot(path=str(path), animations="disabled")
         names.append(path.name)
     finally:
         pg.set_viewport_size(size)

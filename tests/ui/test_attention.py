@@ -244,3 +244,33 @@ def test_rename_from_the_panel_the_tab_and_elsewhere(page, lab_server, open_lab,
     expect(view.locator(".jp-GlueSessionView-title")).to_have_text("From the terminal")
     expect(tab_of(page, s["id"])).to_contain_text("From the terminal")
     expect(view_of(page, s["id"])).to_be_visible()
+
+
+def test_a_notebook_showing_a_widget_that_needs_you_is_marked(page, lab_server, open_lab, artifacts):
+    """The same signals for a session in a notebook widget: the notebook's tab is marked while
+    the user looks elsewhere, the widget says why, and Allow in the widget takes the marks away."""
+    import nbformat
+
+    name = "asks_in_a_widget.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "%load_ext glue_jupyter\n%glue start --agent demo --cwd . --title Asker write widget-asks.md")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, lab_server.root_dir / name)
+    open_lab(page, f"lab/tree/{name}?reset")
+    page.wait_for_function("""(path) => { const p = [...window.jupyterapp.shell.widgets('main')]
+        .find(w => w.context?.path === path); return p && p.sessionContext.isReady
+        && p.sessionContext.session?.kernel?.status === 'idle'; }""", arg=name, timeout=60_000)
+    command(page, "notebook:run-cell")
+    view = page.locator(".jp-GlueWidget .jp-GlueSessionView")
+    expect(view).to_have_attribute("data-needs-you", "permission")
+    expect(view.locator(".jp-GlueSessionView-needsYou")).to_have_text("waits for your permission")
+    command(page, "launcher:create")  # the user looks elsewhere
+    notebook_tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=name)
+    expect(notebook_tab).to_have_class(re.compile(r"\bjp-GlueHost-needsYou\b"))
+    shots(page, artifacts, "needs-you-notebook-tab")
+    notebook_tab.click()
+    view.locator(".jp-GluePermission-options").get_by_role("button", name="Allow", exact=True).click()
+    expect(view).to_have_attribute("data-state", "idle")
+    assert (lab_server.root_dir / "widget-asks.md").exists()
+    expect(notebook_tab).not_to_have_class(re.compile(r"\bjp-GlueHost-needsYou\b"))
+    expect(view).to_have_attribute("data-needs-you", "")  # the finished turn is in view: seen
