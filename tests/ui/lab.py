@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import nbformat
+import pytest
 from playwright.sync_api import Locator, Page, expect
 
 PANEL = "#glue-sessions-panel"
@@ -212,3 +214,31 @@ def user_settings(server, plugin: str, raw: dict | None):
     import json
 
     server.api("PUT", f"lab/api/settings/{plugin}", {"raw": json.dumps(raw or {})}, expect=204)
+
+
+@pytest.fixture(autouse=True)
+def free_slots(lab_server):
+    """Stop each test's sessions after it (the lab server is shared: slots are few); a module
+    that imports it has it for every test."""
+    yield
+    lab_server.stop_all()
+
+
+def start_session(server, prompt: str, title: str, agent: str = "demo", wait: str | None = None) -> dict:
+    """Start a session through the HTTP API; with `wait`, until it reached that state after a turn."""
+    s = server.api("POST", "api/glue/sessions", {"agent": agent, "cwd": ".", "title": title, "prompt": prompt},
+                   expect=201)
+    if wait:
+        server.wait_session(s["id"], lambda x: x["state"] == wait and x["turns"] >= 1)
+    return s
+
+
+def open_notebook(pg: Page, open_lab, server, name: str, *sources: str) -> None:
+    """Write a notebook of code cells, open it alone and wait for its kernel to be idle."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, server.root_dir / name)
+    open_lab(pg, f"lab/tree/{name}?reset")
+    pg.wait_for_function("""(path) => { const p = [...window.jupyterapp.shell.widgets('main')]
+        .find(w => w.context?.path === path); return p && p.sessionContext.isReady
+        && p.sessionContext.session?.kernel?.status === 'idle'; }""", arg=name, timeout=60_000)

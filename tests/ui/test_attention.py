@@ -8,20 +8,14 @@ from __future__ import annotations
 import re
 
 import pytest
-from lab import (BACKGROUND_TAB, PANEL, RECORD_NOTIFICATIONS, command, open_session, option, row, shots,
-                 show_panel, tab_of, user_settings, view_of)
+from lab import (BACKGROUND_TAB, PANEL, RECORD_NOTIFICATIONS, command, free_slots, open_notebook,
+                 open_session, row, shots, show_panel, start_session, tab_of, user_settings, view_of)  # noqa: F401
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.timeout(300)
 
 SETTINGS = "glue-jupyter:sessions"
 TOAST = ".Toastify__toast"
-
-
-@pytest.fixture(autouse=True)
-def free_slots(lab_server):
-    yield
-    lab_server.stop_all()
 
 
 @pytest.fixture
@@ -41,9 +35,7 @@ def notifying(browser, lab_server):
     assert errors == []
 
 
-def start(lab_server, prompt: str, title: str) -> dict:
-    return lab_server.api("POST", "api/glue/sessions", {"agent": "demo", "cwd": ".", "title": title, "prompt": prompt},
-                          expect=201)
+start = start_session
 
 
 def badge(pg: Page):
@@ -66,7 +58,10 @@ def test_a_permission_request_in_a_background_tab_is_noticed_within_a_second(not
     # The browser's own notification, while the page is hidden...
     pg.wait_for_function("() => window.__glueNotified.length > 0", timeout=5000)
     note = pg.evaluate("() => { const n = window.__glueNotified[0]; return {title: n.title, body: n.body, at: n.at}; }")
-    assert note["at"] / 1000 - asked["ts"] < 1.0, f"noticed {note['at'] / 1000 - asked['ts']:.2f} s after the request"
+    delay = note["at"] / 1000 - asked["ts"]
+    (artifacts / "needs-you-latency.txt").write_text(
+        f"permission request recorded -> browser notification in a background tab: {delay:.3f} s\n")
+    assert delay < 1.0, f"noticed {delay:.2f} s after the request"
     assert "Background writer" in note["body"] and "permission" in note["body"]
     # ... and the signals waiting in the page: the count in the page title and on the side
     # panel's tab, the toast with Allow / Deny, the row in "Needs you".
@@ -249,17 +244,9 @@ def test_rename_from_the_panel_the_tab_and_elsewhere(page, lab_server, open_lab,
 def test_a_notebook_showing_a_widget_that_needs_you_is_marked(page, lab_server, open_lab, artifacts):
     """The same signals for a session in a notebook widget: the notebook's tab is marked while
     the user looks elsewhere, the widget says why, and Allow in the widget takes the marks away."""
-    import nbformat
-
     name = "asks_in_a_widget.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "%load_ext glue_jupyter\n%glue start --agent demo --cwd . --title Asker write widget-asks.md")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, lab_server.root_dir / name)
-    open_lab(page, f"lab/tree/{name}?reset")
-    page.wait_for_function("""(path) => { const p = [...window.jupyterapp.shell.widgets('main')]
-        .find(w => w.context?.path === path); return p && p.sessionContext.isReady
-        && p.sessionContext.session?.kernel?.status === 'idle'; }""", arg=name, timeout=60_000)
+    open_notebook(page, open_lab, lab_server, name,
+                  "%load_ext glue_jupyter\n%glue start --agent demo --cwd . --title Asker write widget-asks.md")
     command(page, "notebook:run-cell")
     view = page.locator(".jp-GlueWidget .jp-GlueSessionView")
     expect(view).to_have_attribute("data-needs-you", "permission")

@@ -3,29 +3,18 @@ its fix (the note lists how). Screenshots in light, dark and phone width go to t
 
 from __future__ import annotations
 
+import functools
 import re
 
-import nbformat
 import pytest
-from lab import (PANEL, PHONE, button, command, full_width, header_dot, open_session, option, row, send, shots,
-                 show_panel, turn_ends, view_of)
+from lab import (PHONE, button, command, free_slots, full_width, header_dot, open_notebook, open_session,
+                 option, row, send, shots, show_panel, start_session, turn_ends, view_of)  # noqa: F401
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.timeout(300)
 
 
-@pytest.fixture(autouse=True)
-def free_slots(lab_server):
-    yield
-    lab_server.stop_all()
-
-
-def start(lab_server, prompt: str, title: str, agent: str = "demo", wait: str | None = "idle") -> dict:
-    s = lab_server.api("POST", "api/glue/sessions", {"agent": agent, "cwd": ".", "title": title, "prompt": prompt},
-                       expect=201)
-    if wait:
-        lab_server.wait_session(s["id"], lambda x: x["state"] == wait and x["turns"] >= 1)
-    return s
+start = functools.partial(start_session, wait="idle")
 
 
 def prompt_and_wait(lab_server, sid: str, text: str) -> None:
@@ -135,14 +124,8 @@ def test_3_the_view_follows_new_output_while_at_the_bottom(page, lab_server, ope
 def test_3_the_widget_follows_after_resume(page, lab_server, open_lab, artifacts):
     """The widget's transcript (at most 480 px high) stays at its newest output after Resume."""
     name = "follow_widget.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "%load_ext glue_jupyter\n%glue start --agent demo --cwd . --title Widget follows look around")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, lab_server.root_dir / name)
-    open_lab(page, f"lab/tree/{name}?reset")
-    page.wait_for_function("""(path) => { const p = [...window.jupyterapp.shell.widgets('main')]
-        .find(w => w.context?.path === path); return p && p.sessionContext.isReady
-        && p.sessionContext.session?.kernel?.status === 'idle'; }""", arg=name, timeout=60_000)
+    open_notebook(page, open_lab, lab_server, name,
+                  "%load_ext glue_jupyter\n%glue start --agent demo --cwd . --title Widget follows look around")
     command(page, "notebook:run-cell")
     widget = page.locator(".jp-GlueWidget")
     view = widget.locator(".jp-GlueSessionView")
@@ -223,14 +206,8 @@ def test_4_phone_width_panel_and_session_view_are_usable(browser, lab_server, op
 def test_5_a_reopened_widget_says_when_its_snapshot_is_from_and_opens_the_live_view(page, lab_server, open_lab,
                                                                                       artifacts):
     name = "snapshot_story.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "%load_ext glue_jupyter\n%glue start --agent demo --cwd . --title Snapshot story look around")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, lab_server.root_dir / name)
-    open_lab(page, f"lab/tree/{name}?reset")
-    page.wait_for_function("""(path) => { const p = [...window.jupyterapp.shell.widgets('main')]
-        .find(w => w.context?.path === path); return p && p.sessionContext.isReady
-        && p.sessionContext.session?.kernel?.status === 'idle'; }""", arg=name, timeout=60_000)
+    open_notebook(page, open_lab, lab_server, name,
+                  "%load_ext glue_jupyter\n%glue start --agent demo --cwd . --title Snapshot story look around")
     command(page, "notebook:run-cell")
     view = page.locator(".jp-GlueWidget .jp-GlueSessionView")
     expect(view).to_have_attribute("data-state", "running")
@@ -357,17 +334,10 @@ def test_8_no_phantom_line_for_a_final_newline(page, lab_server, open_lab, artif
 
 def test_9_10_the_notebook_lines_and_usage(page, lab_server, open_lab, artifacts):
     name = "magics_story.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("%load_ext glue_jupyter\n%glue start --agent demo --cwd . --title Lines quick"),
-        nbformat.v4.new_code_cell("%glue list"),
-        nbformat.v4.new_code_cell("%glue stpo"),  # last: running all cells stops at an error
-    ])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, lab_server.root_dir / name)
-    open_lab(page, f"lab/tree/{name}?reset")
-    page.wait_for_function("""(path) => { const p = [...window.jupyterapp.shell.widgets('main')]
-        .find(w => w.context?.path === path); return p && p.sessionContext.isReady
-        && p.sessionContext.session?.kernel?.status === 'idle'; }""", arg=name, timeout=60_000)
+    open_notebook(page, open_lab, lab_server, name,
+                  "%load_ext glue_jupyter\n%glue start --agent demo --cwd . --title Lines quick",
+                  "%glue list",
+                  "%glue stpo")  # last: running all cells stops at an error
     command(page, "notebook:run-all-cells")
     cells = page.locator(".jp-NotebookPanel:visible .jp-Cell")
     widget = cells.nth(0).locator(".jp-GlueWidget")

@@ -7,20 +7,15 @@ shortcuts in JupyterLab's settings, JupyterLab's toolbars and selects, the launc
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
-from lab import (DESKTOP, PANEL, command, full_width, open_session, option, row, send, shots, show_file_browser, show_panel,
-                 tab_of, turn_ends, view_of)
+from lab import (DESKTOP, PANEL, command, free_slots, full_width, open_session, option, row, send, shots,
+                 show_file_browser, show_panel, start_session, tab_of, theme, turn_ends, view_of)  # noqa: F401
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.timeout(300)
-
-
-@pytest.fixture(autouse=True)
-def free_slots(lab_server):
-    yield
-    lab_server.stop_all()
 
 
 @pytest.fixture
@@ -147,6 +142,9 @@ def test_search_results_show_a_snippet_and_open_at_the_match(page, lab_server, o
     snippet = hit.locator(".jp-GlueSessionList-snippet")
     expect(snippet).to_contain_text("You: quick, remember the okapi9131 in the garden")
     expect(snippet.locator("mark")).to_have_text("okapi9131")
+    for theme_name in ("JupyterLab Light", "JupyterLab Dark"):  # the matched word stays readable
+        theme(page, theme_name)
+        assert snippet.locator("mark").evaluate(CONTRAST) >= 3, theme_name
     expect(panel.locator(".jp-GlueSessionList-item")).to_have_count(1)
     shots(page, artifacts, "search-snippet", target=panel)
     hit.click()
