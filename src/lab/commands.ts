@@ -111,7 +111,7 @@ export function addCommands(ctx: ICommandContext): void {
     execute: () => shell.activateById(panel.id)
   });
   commands.addCommand(CommandIDs.newSession, {
-    label: args => (args.launcher ? 'Agent Session' : args.toolbar ? 'New session' : 'New Agent Session…'),
+    label: args => (args.launcher ? 'Agent Session' : args.toolbar ? 'New' : 'New Agent Session…'),
     caption: 'Start a coding agent in a folder',
     icon: args => (args.isPalette ? undefined : args.toolbar ? addIcon : labIcons.agent),
     execute: args => {

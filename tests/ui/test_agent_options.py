@@ -34,7 +34,7 @@ def demo_has_run(lab_server) -> None:
 
 def new_session_form(pg: Page):
     panel = show_panel(pg)
-    panel.get_by_role("button", name="New session", exact=True).click()
+    panel.locator('.jp-GlueSessionsPanel-toolbar [data-command="glue:new-session"]').click()  # "New"
     form = panel.locator("form.jp-GlueNew")
     expect(form).to_be_visible()
     expect(form.locator("select.jp-GlueNew-agent")).to_have_value("demo")

@@ -27,12 +27,7 @@ def clipboard_page(browser, lab_server):
     context.close()
 
 
-def start(lab_server, prompt: str, title: str, wait: str | None = "idle") -> dict:
-    s = lab_server.api("POST", "api/glue/sessions", {"agent": "demo", "cwd": ".", "title": title, "prompt": prompt},
-                       expect=201)
-    if wait:
-        lab_server.wait_session(s["id"], lambda x: x["state"] == wait and x["turns"] >= 1)
-    return s
+start = functools.partial(start_session, wait="idle")
 
 
 def clipboard(pg: Page) -> str:
@@ -128,6 +123,18 @@ def test_find_in_the_transcript(page, lab_server, open_lab, artifacts):
     bar.locator("input").press("Escape")
     expect(bar).to_be_hidden()
     assert page.evaluate("() => CSS.highlights.get('glue-find').size + CSS.highlights.get('glue-find-current').size") == 0
+
+
+# The contrast ratio (WCAG) of an element's text colour against its own opaque background.
+CONTRAST = """(el) => {
+    const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+    const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255;
+        return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+    const s = getComputedStyle(el);
+    const [a, b] = [lum(s.color), lum(s.backgroundColor)].sort((x, y) => y - x);
+    return (a + 0.05) / (b + 0.05);
+}"""
 
 
 def test_search_results_show_a_snippet_and_open_at_the_match(page, lab_server, open_lab, artifacts):
