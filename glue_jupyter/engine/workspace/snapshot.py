@@ -1,0 +1,169 @@
+"""Snapshots of a session's folder as git trees, through a private index.
+
+How one is taken, without touching the user's branch, index, stash or files:
+1. The session has its own index file under glue's data directory (the first time, a copy of
+   the user's index, so git's stat cache makes the first snapshot cheap too).
+2. `git status --porcelain=v2` with that index names every path whose file differs from it
+   (modified, deleted, untracked; .gitignore'd files are not listed, submodules are skipped).
+3. `git update-index` re-hashes exactly those paths into the private index, `git write-tree`
+   turns it into a tree, `git commit-tree` + `git update-ref` keep it on a private ref.
+
+This is the work `git stash create` does, plus untracked files. Files over the size limit
+are left out of the snapshot (and named), so a 2 GB data file never lands in `.git/objects`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .git import GitError, encode_path, split_z
+from .location import Location
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+class SnapshotTooLarge(Exception):
+    """A folder outside git holds more files than we keep copies of."""
+
+
+@dataclass
+class Snapshot:
+    tree: str
+    commit: str
+    skipped: list[str] = field(default_factory=list)   # too large: not in this snapshot
+
+
+@dataclass
+class Limits:
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_new_files_outside_git: int = 20_000
+
+
+class Snapshotter:
+    """Takes snapshots of one Location's scope with one private index. Not re-entrant: the
+    Workspace holds a lock around every use."""
+
+    def __init__(self, location: Location, index: Path, limits: Limits):
+        self.location = location
+        self.index = index
+        self.limits = limits
+
+    @property
+    def git(self):
+        return self.location.git
+
+    async def _prepare_index(self) -> None:
+        if self.index.exists():
+            return
+        self.index.parent.mkdir(parents=True, exist_ok=True)
+        users = self.location.git_dir / "index"
+        if self.location.kind == "git" and users.is_file():
+            # A copy: reading the user's index is all we ever do with it.
+            shutil.copyfile(users, self.index)
+        elif await self.git.ok("rev-parse", "--verify", "--quiet", "HEAD"):
+            await self.git.run("read-tree", "HEAD", index=self.index)
+
+    async def changed_paths(self) -> list[str]:
+        """Paths under the scope whose file differs from the private index."""
+        out = await self.git.run("status", "--porcelain=v2", "-z", "--untracked-files=all",
+                                 "--ignore-submodules=all", "--no-renames", "--", *self.location.pathspec,
+                                 index=self.index)
+        return parse_status(out)
+
+    async def take(self, ref: str | None, message: str) -> Snapshot:
+        """Snapshot the scope now; keep it on `ref` (a full ref name) when given."""
+        await self._prepare_index()
+        paths = await self.changed_paths()
+        keep, skipped = self._within_limits(paths)
+        if self.location.kind == "folder" and len(keep) > self.limits.max_new_files_outside_git:
+            raise SnapshotTooLarge(
+                f"{self.location.toplevel} is not in a git repository and has more than "
+                f"{self.limits.max_new_files_outside_git:,} files to copy; checkpoints are off for it. "
+                "Make it a git repository (git init) to have checkpoints of any size.")
+        if keep:
+            await self.git.run("update-index", "--add", "--remove", "--replace", "-z", "--stdin",
+                               input=b"\0".join(encode_path(p) for p in keep), index=self.index)
+        if skipped:
+            await self.git.run("update-index", "--force-remove", "-z", "--stdin",
+                               input=b"\0".join(encode_path(p) for p in skipped), index=self.index)
+        tree = await self.git.text("write-tree", index=self.index)
+        commit = await self._commit(tree, message)
+        if ref:
+            await self.git.run("update-ref", "-m", message, ref, commit)
+        return Snapshot(tree, commit, skipped)
+
+    async def _commit(self, tree: str, message: str) -> str:
+        head = await self.git.run_full("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        parents = ["-p", head[1].decode().strip()] if head[0] == 0 else []
+        return await self.git.text("commit-tree", tree, *parents, "-m", message)
+
+    def _within_limits(self, paths: list[str]) -> tuple[list[str], list[str]]:
+        keep, skipped = [], []
+        root = self.location.toplevel
+        for path in paths:
+            try:
+                info = os.lstat(root / path)
+            except OSError:
+                keep.append(path)  # gone: update-index records the deletion
+                continue
+            if stat.S_ISREG(info.st_mode) and info.st_size > self.limits.max_file_bytes:
+                skipped.append(path)
+            else:
+                keep.append(path)
+        return keep, skipped
+
+    async def resolve(self, ref: str) -> str | None:
+        """The commit a ref names, or None."""
+        code, out, _ = await self.git.run_full("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        return out.decode().strip() if code == 0 else None
+
+    async def refs(self, prefix: str) -> dict[str, str]:
+        out = await self.git.run("for-each-ref", "--format=%(refname)%00%(objectname)", prefix)
+        pairs = (line.split("\0") for line in out.decode("utf-8", "surrogateescape").splitlines() if line)
+        return {name: sha for name, sha in pairs}
+
+    async def delete_refs(self, names: list[str]) -> None:
+        if names:
+            commands = "".join(f"delete {name}\n" for name in names).encode()
+            await self.git.run("update-ref", "--stdin", input=commands)
+
+    def drop_index(self) -> None:
+        for path in (self.index, self.index.with_name(self.index.name + ".lock")):
+            path.unlink(missing_ok=True)
+
+
+def parse_status(out: bytes) -> list[str]:
+    """Paths from `git status --porcelain=v2 -z` whose work-tree file differs from the index."""
+    fields = split_z(out)
+    paths: list[str] = []
+    i = 0
+    while i < len(fields):
+        entry = fields[i]
+        kind = entry[:1]
+        if kind == "1":    # 1 XY sub mH mI mW hH hI path
+            parts = entry.split(" ", 8)
+            if parts[1][1] != "." and parts[2] == "N...":
+                paths.append(parts[8])
+        elif kind == "2":  # 2 XY sub mH mI mW hH hI Xscore path \0 origPath
+            parts = entry.split(" ", 9)
+            if parts[1][1] != "." and parts[2] == "N...":
+                paths.append(parts[9])
+            i += 1
+        elif kind == "u":  # u XY sub m1 m2 m3 mW h1 h2 h3 path: resolved to the file as it is
+            parts = entry.split(" ", 10)
+            if parts[2] == "N...":
+                paths.append(parts[10])
+        elif kind == "?":
+            path = entry[2:]
+            if not path.endswith("/"):  # a nested repository: left alone, like submodules
+                paths.append(path)
+        i += 1
+    return paths
+
+
+
+__all__ = ["EMPTY_TREE", "GitError", "Limits", "Snapshot", "SnapshotTooLarge", "Snapshotter", "parse_status"]
