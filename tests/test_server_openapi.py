@@ -34,18 +34,22 @@ def spec():
 
 
 def test_document_covers_every_route(spec):
-    from glue_jupyter.server import handlers, stream
+    from glue_jupyter.server import handlers, stream, workspace_handlers
 
     documented = {path.replace("{session_id}", "(?P<session_id>[^/]+)")
                   .replace("{request_id}", "(?P<request_id>[^/]+)")
-                  .replace("{agent}", "(?P<agent>[^/]+)") for path in spec["paths"]}
+                  .replace("{agent}", "(?P<agent>[^/]+)")
+                  .replace("{message_id}", "(?P<message_id>[^/]+)")
+                  .replace("{turn}", "(?P<turn>[^/]+)") for path in spec["paths"]}
     from glue_jupyter.kernel_tool import route as kernel_tool
 
-    served = {route for route, _ in handlers.routes + stream.routes + kernel_tool.routes}
+    served = {route for route, _ in handlers.routes + workspace_handlers.routes + stream.routes + kernel_tool.routes}
+    worktree = r"/api/glue/sessions/(?P<session_id>[^/]+)/worktree/(?P<action>merge|discard)"
+    served.discard(worktree)
     control = r"/api/glue/sessions/(?P<session_id>[^/]+)/(?P<control>prompt|interrupt|pause|stop|resume)"
     served.discard(control)
     assert served - documented == set()
-    for name in ("prompt", "interrupt", "pause", "stop", "resume"):
+    for name in ("prompt", "interrupt", "pause", "stop", "resume", "worktree/merge", "worktree/discard"):
         assert f"/api/glue/sessions/{{session_id}}/{name}" in spec["paths"]
 
 
@@ -66,7 +70,7 @@ async def test_property_based_requests_against_the_live_server(spec, glue_api, g
     headers = {"Authorization": f"token {glue_server.identity_provider.token}"}
     operations = [op.ok() for op in schema.get_all_operations()]
     operations = [op for op in operations if not op.definition.raw.get("x-websocket")]
-    assert len(operations) == 19
+    assert len(operations) == 30
     failures: list[str] = []
 
     def exercise(operation, mode: GenerationMode) -> None:

@@ -39,6 +39,8 @@ async def test_start_list_get_and_events(glue_api, jp_root_dir):
     assert session["cwd"] == str((jp_root_dir / "project").resolve())  # relative to root_dir
     assert session["title"] == "First"
     sid = session["id"]
+    # The turn's checkpoint summary (turn_changes) is the last event of a turn, just after idle.
+    await glue_api.wait_event(sid, lambda e: e["kind"] == "turn_changes")
     idle = await glue_api.wait_for(sid, "idle")
 
     assert await glue_api.ok("GET", "sessions", sid) == idle
@@ -177,10 +179,13 @@ async def test_illegal_controls_are_409_naming_the_state(glue_api):
 
     await glue_api.control(sid, "prompt", text="sleep please")
     status, reply = await glue_api.request("POST", "sessions", sid, "prompt", body={"text": "again"})
-    assert status == 409 and "running" in reply["message"]
+    assert status == 200 and reply["state"] == "running"   # a message while a turn runs is queued
+    assert [q["text"] for q in reply["queue"]] == ["again"]
     await glue_api.control(sid, "stop")
     status, reply = await glue_api.request("POST", "sessions", sid, "pause")
     assert status == 409 and "stopped" in reply["message"]
+    status, reply = await glue_api.request("POST", "sessions", sid, "prompt", body={"text": "again"})
+    assert status == 409 and "stopped" in reply["message"] and "Resume it" in reply["message"]
 
 
 async def test_malformed_controls_and_queries_are_400(glue_api):

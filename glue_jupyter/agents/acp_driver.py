@@ -237,6 +237,7 @@ class AcpDriver:
         self.agent_info: dict = {}
         self.auth_methods: list[dict] = []
         self.mcp_servers: list[dict] = []  # ACP McpServer objects (camelCase) for every session
+        self.meta: dict = {}   # the initialize response's _meta (e.g. the steering extension)
 
     async def initialize(self) -> dict:
         response = await self.conn.initialize(
@@ -249,6 +250,7 @@ class AcpDriver:
         self.capabilities = _dump(response.agent_capabilities)
         self.agent_info = _dump(response.agent_info)
         self.auth_methods = [_dump(m) for m in response.auth_methods or []]
+        self.meta = response.field_meta or {}
         return self.capabilities
 
     @property
@@ -265,6 +267,40 @@ class AcpDriver:
     @property
     def can_list(self) -> bool:
         return self._session_capability("list")
+
+    @property
+    def can_fork(self) -> bool:
+        return self._session_capability("fork")
+
+    @property
+    def can_steer(self) -> bool:
+        """The agent takes `_session/steering` (the extension claude-agent-acp and codex-acp ship:
+        a message joins the turn in flight), advertised as `_meta.steering.supported`."""
+        for meta in (self.meta, self.capabilities.get("_meta") or {}):
+            steering = meta.get("steering") if isinstance(meta, dict) else None
+            if isinstance(steering, dict) and steering.get("supported") is True:
+                return True
+        return False
+
+    async def steer(self, session_id: str, blocks: list[dict]) -> str:
+        """Put a message into the running turn: "injected", or why not ("promptRequired" when
+        the turn ended meanwhile, "failed")."""
+        params = {"sessionId": session_id, "prompt": blocks,
+                  "_meta": {"steering": {"idleBehavior": "promptRequired"}}}
+        try:
+            response = await self.conn.ext_method("session/steering", params)
+        except Exception:
+            return "failed"
+        outcome = response.get("outcome") if isinstance(response, dict) else None
+        return outcome if isinstance(outcome, str) else "failed"
+
+    async def fork_session(self, session_id: str, cwd: str) -> str:
+        response = await self.conn.fork_session(session_id=session_id, cwd=cwd, mcp_servers=[])
+        return response.session_id
+
+    async def new_session(self, cwd: str) -> str:
+        response = await self.conn.new_session(cwd=cwd, mcp_servers=[])
+        return response.session_id
 
     @property
     def can_close(self) -> bool:

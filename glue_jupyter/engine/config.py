@@ -34,6 +34,11 @@ class EngineConfig:
     max_title_length: int = 200  # characters
     max_prompt_length: int = 1_000_000  # characters, for every prompt and follow-up
     max_agent_file_size: int = 16 * 1024 * 1024  # bytes an agent may read or write through ACP, per file
+    # Checkpoints and worktrees (engine/workspace/)
+    checkpoints: bool = True
+    checkpoint_max_file_mb: float = 50.0
+    checkpoint_max_files_outside_git: int = 20_000
+    worktrees_dir: Path | None = None
     # How the surface in front of the engine names these knobs in error messages (not a setting).
     knob_prefix: ClassVar[str] = "EngineConfig."
 
@@ -46,6 +51,7 @@ class EngineConfig:
         self.db_path = Path(self.db_path)
         self.root_dir = Path(self.root_dir)
         self.allowed_roots = [Path(p) for p in self.allowed_roots]
+        self.worktrees_dir = Path(self.worktrees_dir) if self.worktrees_dir else self.data_dir / "worktrees"
         if self.permission_policy not in PERMISSION_POLICIES:
             raise ValueError(
                 f"permission_policy must be one of {', '.join(PERMISSION_POLICIES)}, "

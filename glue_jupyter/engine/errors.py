@@ -111,3 +111,12 @@ class StoreFailed(GlueError):
             "Nothing was changed; free some space (or repair the database) and try again."
         )
         self.session_id = session_id
+
+
+class UnknownCheckpoint(GlueError):
+    """A turn or checkpoint a session has no snapshot of (engine/workspace)."""
+
+
+class WorkspaceConflict(GlueError):
+    """A workspace operation refused because of the folder's state: another session running in
+    it, a merge conflict, no worktree, no git repository."""

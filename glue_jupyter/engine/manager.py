@@ -28,9 +28,11 @@ from .groups import GroupKeeper
 from .private import private_folder
 from .observer import NO_OBSERVER, EngineObserver
 from .inputs import check_text, check_unicode, resolve_folder
+from .queue import load_queues
 from .session import Session
 from .states import ACTIVE, LIVE, State
 from .store import Store
+from .workspaces import Workspaces
 
 SORT_KEYS: dict[str, Callable[[dict], object]] = {
     "activity": lambda s: -s["updated_at"],
@@ -112,6 +114,7 @@ class SessionManager:
         self.groups: GroupKeeper | None = None
         self.checks = AgentChecks(self.config.stop_grace_period)
         self._watches: set[Watch] = set()
+        self.workspaces = Workspaces(self)   # checkpoints, changes, rewind, worktrees (see workspaces.py)
 
     # opening and closing --------------------------------------------------------------
 
@@ -120,6 +123,7 @@ class SessionManager:
         self.store = Store(self.config.db_path)
         self.groups = GroupKeeper(self.store, self.config.stop_grace_period)
         leftovers = await self.groups.open()  # what a crash of the previous run left running
+        self.workspaces.open(self.store)
         threading.Thread(target=_warm_up_acp, daemon=True).start()
         for row in self.store.load_sessions():
             session = self._session(row)
@@ -128,6 +132,10 @@ class SessionManager:
                 session.mark_failed_after_restart()
             if leftovers[row["id"]]:
                 session.note_leftovers_ended(leftovers[row["id"]])
+        for session_id, events in load_queues(self.store.db).items():
+            if session_id in self.sessions:
+                self.sessions[session_id].queue.rebuild(events)
+        await self.workspaces.recover()   # what a crash left half done: finished or rolled back
 
     async def close(self) -> None:
         """Stop every live session (they stay listed, resumable) and close the database."""
@@ -138,6 +146,7 @@ class SessionManager:
         await self.checks.close()
         if self.groups is not None:
             await self.groups.close()
+        await self.workspaces.close()
         for watch in list(self._watches):
             watch.close()
         for session in self.sessions.values():
@@ -276,14 +285,16 @@ class SessionManager:
                             prompt: str | None = None, context: list[dict] | None = None,
                             notebook: str | None = None, mode: str | None = None, model: str | None = None,
                             config: dict | None = None, agent_session_id: str | None = None,
-                            mcp_servers: list[dict] | None = None) -> dict:
+                            mcp_servers: list[dict] | None = None,
+                            isolate: bool = False) -> dict:
         """`notebook`: the notebook the session is started from (a path; relative ones resolve
         against root_dir); the session records it, for surfaces to group and find by.
         `mcp_servers`: ACP McpServer objects the agent gets with every session/new|load|resume
         of this session (kept in memory only: they may carry credentials).
         `agent_session_id`: adopt a session the agent began elsewhere. `mode`, `model` and
         `config` ({option: value}) are applied before the prompt; a value the agent does not
-        offer fails the start and leaves no session."""
+        offer fails the start and leaves no session. `isolate`: the agent works in a git
+        worktree of its own, on a new branch (engine/workspace/worktree.py)."""
         spec = self._spec(agent)
         folder = self._folder(cwd)
         notebook = self._notebook(notebook)
@@ -300,8 +311,13 @@ class SessionManager:
             self._check_adoptable(agent, agent_session_id)
         self._claim_slot()
         now = time.time()
+        session_id = uuid.uuid4().hex
+        title = (title or "").strip() or _title_from(prompt)
+        if isolate:
+            workspace = self.workspaces.prepare(session_id, folder)
+            folder = await self.workspaces.guarded(workspace.create_worktree(title))
         row = {
-            "id": uuid.uuid4().hex, "title": (title or "").strip() or _title_from(prompt), "agent": agent,
+            "id": session_id, "title": title, "agent": agent,
             "cwd": str(folder), "state": State.STARTING.value, "created_at": now, "updated_at": now,
             "paused_since": None, "last_seq": 0, "exit_code": None, "resumed_via": None,
             "agent_session_id": agent_session_id, "turns": 0, "error": None, "seen_seq": 0, "attention_seq": 0,
@@ -312,6 +328,8 @@ class SessionManager:
         session.mcp_servers[:] = mcp_servers or []
         self.sessions[row["id"]] = session
         session._record("state", {"state": "starting", "previous": None})
+        if isolate:
+            session.workspace.record_worktree()
         self._session_changed(session)
         adopting = agent_session_id is not None
         try:
@@ -332,10 +350,37 @@ class SessionManager:
         return session.snapshot()
 
     @observed("prompt")
-    async def prompt(self, session_id: str, text: str, context: list[dict] | None = None) -> dict:
+    async def prompt(self, session_id: str, text: str, context: list[dict] | None = None,
+                     when: str | None = None) -> dict:
+        """Send now if idle; while a turn runs, queue it (`when="queue"`, the default) or
+        steer/interrupt the turn for it (`when="now"`). See queue.py."""
         session = self.session(session_id)
-        await session.prompt(self._text(text), check_context(context))
+        await session.prompt(self._text(text), check_context(context), when)
         return session.snapshot()
+
+    async def edit_queued(self, session_id: str, message_id: str, text: str) -> dict:
+        session = self.session(session_id)
+        session.queue.edit(message_id, self._text(text))
+        return self._changed_snapshot(session)
+
+    async def remove_queued(self, session_id: str, message_id: str) -> dict:
+        session = self.session(session_id)
+        session.queue.remove(message_id)
+        return self._changed_snapshot(session)
+
+    async def send_queued_now(self, session_id: str, message_id: str) -> dict:
+        """A queued message, sent at once: steered into the turn, or the turn interrupted for it."""
+        session = self.session(session_id)
+        item = session.queue.get(message_id)
+        session.queue.remove(message_id, reason="sent now")
+        await session.prompt(item.text, item.context, "now")
+        return session.snapshot()
+
+    async def fork(self, session_id: str, turn: int | None = None, title: str | None = None,
+                   isolate: bool | None = None) -> dict:
+        from .fork import fork
+
+        return await fork(self, session_id, turn, title, isolate)
 
     @observed("interrupt")
     async def interrupt(self, session_id: str) -> dict:
@@ -400,6 +445,7 @@ class SessionManager:
     async def forget(self, session_id: str) -> None:
         session = self.session(session_id)
         async with session.control("forget"):
+            await self.workspaces.forget(session)
             self._remove(session)
 
     # helpers --------------------------------------------------------------------------
@@ -408,6 +454,7 @@ class SessionManager:
         session = Session(row, self.store, self.config, self._session_changed, self.observer,
                           claim_slot=lambda session: self._claim_slot(exclude=session), groups=self.groups)
         session.spec = self.agents_table.get(row["agent"])  # which of its modes the policy refuses
+        self.workspaces.attach(session)
         return session
 
     async def _discard(self, session: Session) -> None:
@@ -415,6 +462,7 @@ class SessionManager:
         if session.state in LIVE and session.state is not State.STOPPING:
             await session.stop()
         await session.settle()
+        await self.workspaces.forget(session)   # a worktree made for it, too
         self._remove(session)
 
     def _remove(self, session: Session) -> None:
@@ -475,6 +523,17 @@ class SessionManager:
         if len(active) >= self.config.max_active_sessions:
             raise NoFreeSlot(self.config.max_active_sessions,
                              [(s.id, s.row["title"], s.row["state"]) for s in active])
+
+    def _add_session(self, row: dict) -> Session:
+        session = self._session(row)
+        self.sessions[row["id"]] = session
+        self._session_changed(session)
+        return session
+
+    def _changed_snapshot(self, session: Session) -> dict:
+        session.log.flush()
+        session._notify()
+        return session.snapshot()
 
     def _session_changed(self, session: Session) -> None:
         if not self._watches:

@@ -35,6 +35,7 @@ from .events import EventLog
 from .groups.keeper import UNTRACKED, GroupKeeper, Untracked
 from .observer import NO_OBSERVER, EngineObserver
 from .process import AgentProcess
+from .queue import MessageQueue, deliver
 from .resume import SEED_CHAR_LIMIT, build_seed
 from .states import ADVICE, ENDED, LEGAL, State
 from .store import Store
@@ -111,6 +112,8 @@ class Session(AgentSessionMixin):
         self._stops_waiting = 0  # stops queued at the turnstile: no new launch may begin
         self.client_tools = ClientTools(self)  # work glue does for the agent (client_tools.py)
         self.mcp_servers: list[dict] = []  # ACP mcpServers given to every session/new|load|resume
+        self.queue = MessageQueue(row["id"], self._record)   # messages sent while a turn runs
+        self.workspace = None   # checkpoints, rewind, worktree: attached by engine/workspaces.py
 
     def _spawn(self, coro) -> asyncio.Task:
         """Run in the background, holding a reference (the loop keeps only weak ones)."""
@@ -141,7 +144,8 @@ class Session(AgentSessionMixin):
     def snapshot(self) -> dict:
         pending = len(self.permissions)
         snap = {**self.row, "pending_permissions": pending, "needs_you": needs_you(self.row, pending),
-                **self.agent_session_snapshot()}
+                **self.agent_session_snapshot(), "queue": self.queue.snapshot(),
+                "workspace": self.workspace.describe() if self.workspace is not None else None}
         snap.pop("config_chosen", None)
         return snap
 
@@ -215,6 +219,8 @@ class Session(AgentSessionMixin):
             self._update(attention_seq=seq)
         self.log.flush()  # a state change is visible to every reader when the control returns
         self._notify()
+        if new is State.IDLE and self.queue:
+            self._spawn(self.send_queued())
 
     def check(self, control: str) -> None:
         state = self.state
@@ -469,20 +475,22 @@ class Session(AgentSessionMixin):
 
     # prompts and turns ----------------------------------------------------------------
 
-    async def prompt(self, text: str, context: list[dict] | None = None) -> None:
-        async with self.control("prompt"):
-            self._prompt(text, context)
+    async def prompt(self, text: str, context: list[dict] | None = None, when: str | None = None) -> None:
+        """Start a turn when idle; otherwise queue the message or steer/interrupt for it (queue.py)."""
+        await deliver(self, text, context or [], when)
 
-    def _prompt(self, text: str, context: list[dict] | None = None) -> None:
+    def _prompt(self, text: str, context: list[dict] | None = None, queued_id: str | None = None) -> None:
         """Start a turn (the caller holds the turnstile and the session is IDLE).
-        `context`: checked blocks (context.py), sent after the text."""
+        `context`: checked blocks (context.py), sent after the text; `queued_id`: the queued
+        message (queue.py) this turn sends."""
         number = self.row["turns"] + 1
         attached, sent = to_acp(context or [], self.driver.takes_embedded_context)
         with self._all_or_nothing():
             # Whoever sends the next message has seen what came before it.
             self._update(turns=number, seen_seq=max(self.row["seen_seq"], self.log.last_seq))
             self._record("turn_start", {"turn": number}, number)
-            self._record("user_message", {"text": text, "context": sent} if sent else {"text": text}, number)
+            message = {"text": text, "context": sent} if sent else {"text": text}
+            self._record("user_message", {**message, "queued_id": queued_id} if queued_id else message, number)
             self._set_state(State.RUNNING)
         # Stored: now the turn exists, in memory and on the wire.
         turn = Turn(number)
@@ -497,6 +505,12 @@ class Session(AgentSessionMixin):
 
         driver, process = self.driver, self.process
         usage = None
+        if self.workspace is not None:  # the folder as it is before the agent acts on the prompt
+            await self.workspace.before_turn(turn.number)
+            if turn.cancelled:  # interrupted or stopped meanwhile: the prompt never goes out
+                driver.transport.prompt_on_wire.set()
+                self._after_wire(partial(self._end_turn, turn, "cancelled"))
+                return
         try:
             reason, usage = await driver.prompt(self.row["agent_session_id"], blocks)
         except Exception as exc:
@@ -529,6 +543,8 @@ class Session(AgentSessionMixin):
         if stop_reason in ATTENTION_STOP_REASONS:
             self._update(attention_seq=seq)
         self.observer.turn_ended(self.row["agent"], stop_reason, time.monotonic() - turn.started_at)
+        if self.workspace is not None:  # the folder as the turn left it, and what it changed
+            self._spawn(self.workspace.after_turn(turn.number))
         if self.turn is turn:
             self.turn = None
         if not turn.ended.done():
@@ -540,6 +556,29 @@ class Session(AgentSessionMixin):
         else:
             self.log.flush()
             self._notify()
+
+    async def send_queued(self) -> None:
+        """Start the next queued message's turn, if the session is free for it."""
+        async with self._turnstile:
+            busy = self.workspace is not None and self.workspace.operation
+            if self.state is State.IDLE and self.queue and not busy:
+                item = self.queue.pop()
+                self._prompt(item.text, item.context, queued_id=item.id)
+
+    async def steer(self, item) -> bool:
+        """Put a queued message into the running turn with the agent's native steering.
+        False when the agent did not take it (then it stays queued)."""
+        turn = self.turn
+        attached, sent = to_acp(item.context, self.driver.takes_embedded_context)
+        blocks = [{"type": "text", "text": item.text}, *attached]
+        if turn is None or await self.driver.steer(self.row["agent_session_id"], blocks) != "injected":
+            return False
+        self.queue.take(item.id)
+        message = {"text": item.text, "queued_id": item.id, "steered": True}
+        self._record("user_message", {**message, "context": sent} if sent else message, turn.number)
+        self.log.flush()
+        self._notify()
+        return True
 
     async def wait_turn_end(self, timeout: float | None = None) -> str | None:
         turn = self.turn

@@ -29,7 +29,8 @@ ENDED = frozenset({S.STOPPED, S.FAILED})
 
 # control -> the states it is legal in. Everything else is refused with IllegalControl.
 LEGAL = {
-    "prompt": frozenset({S.IDLE}),
+    # A prompt while a turn runs (or the agent starts, or is paused) is queued: engine/queue.py.
+    "prompt": frozenset({S.STARTING, S.IDLE, S.RUNNING, S.INTERRUPTING, S.PAUSED}),
     "interrupt": frozenset({S.RUNNING}),
     "pause": frozenset({S.IDLE, S.RUNNING}),
     "resume": frozenset({S.PAUSED, S.STOPPED, S.FAILED}),
@@ -42,8 +43,7 @@ LEGAL = {
 
 # What to tell the user when a control is refused, by (control, state).
 ADVICE = {
-    ("prompt", S.RUNNING): "Wait for the turn to end, or interrupt it first.",
-    ("prompt", S.PAUSED): "Resume it first.",
+    ("prompt", S.STOPPING): "Resume it (with your message) once it has stopped.",
     ("prompt", S.STOPPED): "Resume it (with your message) first.",
     ("prompt", S.FAILED): "Resume it (with your message) first.",
     ("interrupt", S.IDLE): "There is no turn in progress.",

@@ -12,10 +12,10 @@ from pathlib import Path
 import yaml
 from jupyter_server._tz import utcnow
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Dict, Enum, Float, Int, List, TraitError, Type, Unicode, default
+from traitlets import Bool, Dict, Enum, Float, Int, List, TraitError, Type, Unicode, default
 
 from .. import __version__
-from . import handlers, metrics, stream
+from . import handlers, metrics, stream, workspace_handlers
 from .shapes import RequestShapes
 
 # The key under which we report activity in `settings["last_activity_times"]`, the dict
@@ -116,6 +116,26 @@ class GlueApp(ExtensionApp):
         "culler never culls mid-turn. Default: half of $JUPYTERHUB_ACTIVITY_INTERVAL, at most 60.",
     ).tag(config=True)
 
+    checkpoints = Bool(
+        True, help="Snapshot each session's folder before and after every turn, so its changes can be "
+        "reviewed and rewound (git repositories: private refs refs/glue/<session>/…; other folders: a "
+        "shadow repository under data_dir). Needs the git command.",
+    ).tag(config=True)
+
+    checkpoint_max_file_mb = Float(
+        50.0, help="Files larger than this (MB) are left out of checkpoints, and named where changes are shown.",
+    ).tag(config=True)
+
+    checkpoint_max_files_outside_git = Int(
+        20_000, help="A folder outside git with more files than this gets no checkpoints (make it a git "
+        "repository to have them at any size).",
+    ).tag(config=True)
+
+    worktrees_dir = Unicode(
+        "", help="Where sessions started with a worktree of their own get it. Default: <data_dir>/worktrees. "
+        "Set it to a folder under the server's root_dir to browse worktrees in JupyterLab.",
+    ).tag(config=True)
+
     stream_write_timeout = Float(
         10.0,
         help="Seconds a WebSocket write may wait on a client that stopped reading before the "
@@ -173,6 +193,10 @@ class GlueApp(ExtensionApp):
             max_title_length=self.max_title_length,
             max_prompt_length=self.max_prompt_length,
             max_agent_file_size=self.max_agent_file_size,
+            checkpoints=self.checkpoints,
+            checkpoint_max_file_mb=self.checkpoint_max_file_mb,
+            checkpoint_max_files_outside_git=self.checkpoint_max_files_outside_git,
+            worktrees_dir=Path(self.worktrees_dir).expanduser() if self.worktrees_dir else None,
         )
         config.knob_prefix = "c.GlueApp."  # errors name the knob the way this user sets it
         return config
@@ -196,7 +220,7 @@ class GlueApp(ExtensionApp):
                 "kernel_tools": self.kernel_tools}
         sockets = {"manager": self.session_manager, "ready": self.ready,
                    "write_timeout": self.stream_write_timeout, "shared": stream.SharedJSON()}
-        self.handlers.extend((route, handler, rest) for route, handler in handlers.routes)
+        self.handlers.extend((route, handler, rest) for route, handler in handlers.routes + workspace_handlers.routes)
         self.handlers.extend((route, handler, sockets) for route, handler in stream.routes)
         tool = {"tools": self.kernel_tools, "ready": self.ready}
         self.handlers.extend((route, handler, tool) for route, handler in kernel_tool.routes)

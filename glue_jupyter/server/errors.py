@@ -23,6 +23,8 @@ from ..engine.errors import (
     UnknownPermissionRequest,
     UnknownSession,
 )
+from ..engine.errors import UnknownCheckpoint, WorkspaceConflict
+from ..engine.queue import UnknownQueuedMessage
 
 # Most specific first: subclasses (e.g. InvalidOption < InvalidRequest) match their base.
 STATUS = (
@@ -31,6 +33,9 @@ STATUS = (
     (UnknownSession, 404),
     (UnknownAgent, 404),
     (UnknownPermissionRequest, 404),
+    (UnknownCheckpoint, 404),
+    (UnknownQueuedMessage, 404),
+    (WorkspaceConflict, 409),
     (IllegalControl, 409),
     (NoFreeSlot, 409),
     (AgentNotInstalled, 409),

@@ -32,6 +32,8 @@ def make_config(tmp_path, workdir):
             "demo-refuse": {"argv": demo_argv("--state-dir", state, "--refuse-load")},
             "demo-noload": {"argv": demo_argv("--state-dir", state, "--no-load")},
             "demo-plain": {"argv": demo_argv("--state-dir", state, "--no-embedded-context")},
+            "demo-steer": {"argv": demo_argv("--state-dir", state, "--steering")},
+            "demo-nofork": {"argv": demo_argv("--state-dir", state, "--no-fork")},
             # Ignores SIGTERM and outlives its stdin: only SIGKILL ends it (and its `sleep`).
             "demo-stubborn": {"argv": [
                 "sh", "-c", 'trap "" TERM; "$0" "$@"; while :; do sleep 1; done',

@@ -281,7 +281,7 @@ async def test_every_control_from_every_state(manager, wait, workdir, state):
         else:
             await call(manager, sid)
             expected = {
-                "prompt": {"running"}, "interrupt": {"idle"}, "pause": {"paused"},
+                "prompt": {"running", "paused"}, "interrupt": {"idle"}, "pause": {"paused"},
                 "resume": {"idle", "running"}, "stop": {"stopped"}, "forget": None,
             }[control]
             if expected is None:

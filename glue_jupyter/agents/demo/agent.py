@@ -46,6 +46,8 @@ class Options:
     replay_after_load: bool = False  # replay the history after answering session/load (Gemini CLI)
     session_info: bool = False   # Codex-style session_info updates around every turn
     per_turn_tool_ids: bool = False  # number tool calls per turn (ids repeat across turns)
+    fork: bool = True              # advertise sessionCapabilities.fork (session/fork)
+    steering: bool = False         # advertise and take `_session/steering` (a message joins a running turn)
 
 
 @dataclass
@@ -184,6 +186,8 @@ class DemoAgent:
             "session/prompt": self.prompt,
             "session/list": self.list_sessions,
             "session/close": self.close_session,
+            "session/fork": self.fork_session,
+            "_session/steering": self.steer,
         }
         if options.offers in ("config", "legacy"):
             self._requests["session/set_mode"] = self.set_mode
@@ -213,10 +217,12 @@ class DemoAgent:
                 "promptCapabilities": {"image": False, "audio": False,
                                        "embeddedContext": self.options.embedded_context},
                 "mcpCapabilities": {"http": False, "sse": False},
-                "sessionCapabilities": {"list": {}, **({"close": {}} if self.options.close else {})},
+                "sessionCapabilities": {"list": {}, **({"close": {}} if self.options.close else {}),
+                                        **({"fork": {}} if self.options.fork else {})},
             },
             "agentInfo": {"name": "glue-demo", "title": "Glue demo agent", "version": __version__},
             "authMethods": [],
+            "_meta": {"steering": {"supported": self.options.steering}},
         }
 
     def _new_settings(self) -> Settings:
@@ -272,6 +278,36 @@ class DemoAgent:
         self.sessions[session_id] = session
         self._announce_commands(session)
         return session.settings.session_fields(self.options.offers)
+
+    async def fork_session(self, params: dict) -> dict:
+        """A new session holding a copy of this one's history (saved, so it can be loaded)."""
+        if not self.options.fork:
+            raise RpcError(METHOD_NOT_FOUND, "session/fork is not supported (the demo agent runs with --no-fork)",
+                           {"method": "session/fork"})
+        source = self.sessions.get(require(params, "sessionId", str))
+        history = source.history if source is not None else self.store.load(params["sessionId"])
+        if history is None:
+            raise RpcError(RESOURCE_NOT_FOUND, f"unknown session {params['sessionId']!r}")
+        if source is not None and source.turn is not None:
+            raise RpcError(INVALID_REQUEST, f"session {source.id} has a prompt running")
+        session = Session(id=os.urandom(16).hex(), cwd=require_cwd(params), history=[dict(e) for e in history])
+        self.sessions[session.id] = session
+        self.store.save(session)
+        return {"sessionId": session.id, **session.settings.session_fields(self.options.offers)}
+
+    async def steer(self, params: dict) -> dict:
+        """`_session/steering`: the message joins the running turn; without one, the client is
+        told to send it as a prompt (`idleBehavior: promptRequired`, the only behaviour here)."""
+        if not self.options.steering:
+            raise RpcError(METHOD_NOT_FOUND, "Method not found: _session/steering", {"method": "_session/steering"})
+        session = self._session(require(params, "sessionId", str))
+        text, _seeded, _attachments = split_prompt(require(params, "prompt", list))
+        if session.turn is None or session.turn.cancelled:
+            return {"outcome": "promptRequired", "reason": "noRunningTurn"}
+        session.history.append({"role": "user", "text": text})
+        self.store.save(session)
+        await session.turn.steer(text)
+        return {"outcome": "injected"}
 
     async def _replay(self, session: Session, paced: bool = False) -> None:
         """The history as updates; `paced`: streamed at --pace, as replies are."""
@@ -437,6 +473,9 @@ def parse_args(argv: list[str] | None) -> Options:
                         help="send session_info updates around every turn, as Codex's adapter does")
     parser.add_argument("--per-turn-tool-ids", action="store_true",
                         help="number tool calls call-1, call-2… in every turn, as some agents do")
+    parser.add_argument("--no-fork", action="store_true", help="do not advertise session/fork")
+    parser.add_argument("--steering", action="store_true",
+                        help="advertise _session/steering: a message sent mid-turn joins the turn")
     args = parser.parse_args(argv)
     if args.pace < 0:
         parser.error("--pace must not be negative")
@@ -445,7 +484,8 @@ def parse_args(argv: list[str] | None) -> Options:
                    embedded_context=not args.no_embedded_context, offers=args.offers or "config",
                    hang_on_close=args.hang_on_close, close=not args.no_close, start_mode=args.start_mode,
                    replay_after_load=args.replay_after_load, session_info=args.session_info,
-                   per_turn_tool_ids=args.per_turn_tool_ids)
+                   per_turn_tool_ids=args.per_turn_tool_ids,
+                   fork=not args.no_fork, steering=args.steering)
 
 
 def main(argv: list[str] | None = None) -> None:

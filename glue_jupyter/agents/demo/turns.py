@@ -105,6 +105,7 @@ class Turn:
         self._tool_calls = 0
         self.per_turn_tool_ids = False    # `--per-turn-tool-ids`: call-1, call-2… in every turn
         self.always_allowed: set[str] = set()  # tool kinds the user chose "Always allow" for (per session)
+        self.steered: list[str] = []      # messages that joined the turn (steering)
 
     async def run(self, script: "Script", text: str) -> str:
         """Run the script to its end or until cancelled; returns the ACP stop reason."""
@@ -136,6 +137,12 @@ class Turn:
         self._kill_children()
         if self._task is not None:
             self._task.cancel()
+
+    async def steer(self, text: str) -> None:
+        """A message that joined this turn (`_session/steering`): acknowledged in the reply,
+        and readable by scripts (`steered`)."""
+        self.steered.append(text)
+        await self.say(f"\n\n(Noted while working: “{preview(text)}”.)\n\n")
 
     # -- what scripts use --------------------------------------------------------------------
 
@@ -685,10 +692,19 @@ async def switch(turn: Turn, text: str) -> str:
     return "end_turn"
 
 
-# First match wins, in this order (case-insensitive, whole words).
+async def edit(turn: Turn, text: str) -> str:
+    """File operations in the folder: see edits.py (which builds on this module)."""
+    from .edits import edit as edit_files
+
+    return await edit_files(turn, text)
+
+
+# First match wins, in this order (case-insensitive, whole words). `edit` comes first: its
+# operations may contain any word (`edit run sleep 1`).
 KEYWORD_SCRIPTS: list[tuple[str, Script]] = [
     ("verbatim", verbatim),
     ("kernel:", kernel),  # before the others: the code it runs may say anything ("time.sleep(1)")
+    ("edit", edit),  # likewise: its operations may contain any word ("edit run sleep 1")
     ("crash", crash), ("garbage", garbage), ("flood", flood), ("stubborn", stubborn),
     ("sleep", sleep_tool), ("write", write_file), ("execute", execute_command), ("fix", fix), ("snippet", snippet), ("switch", switch),
     ("recall", recall), ("cat", cat), ("surrogate", surrogate), ("quick", quick), ("picture", picture),

@@ -10,7 +10,7 @@ state machine, Jupyter or HTTP: the engine calls it at turn start and end and on
 from .git import GitError, git_available
 from .journal import Journal
 from .snapshot import Limits
-from .workspace import NoCheckpoint, Settings, Workspace, WorkspaceError, checkpoint_label
+from .workspace import BadCheckpointName, NoCheckpoint, Settings, Workspace, WorkspaceError, checkpoint_label
 
-__all__ = ["GitError", "Journal", "Limits", "NoCheckpoint", "Settings", "Workspace", "WorkspaceError",
+__all__ = ["BadCheckpointName", "GitError", "Journal", "Limits", "NoCheckpoint", "Settings", "Workspace", "WorkspaceError",
            "checkpoint_label", "git_available"]

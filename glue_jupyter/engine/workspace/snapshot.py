@@ -62,8 +62,10 @@ class Snapshotter:
         self.index.parent.mkdir(parents=True, exist_ok=True)
         users = self.location.git_dir / "index"
         if self.location.kind == "git" and users.is_file():
-            # A copy: reading the user's index is all we ever do with it.
-            shutil.copyfile(users, self.index)
+            # A copy: reading the user's index is all we ever do with it. copy2 keeps its mtime,
+            # which git's racy-clean check compares with each entry's (a fresh mtime would let a
+            # same-size edit made in the index's second pass as unchanged).
+            shutil.copy2(users, self.index)
         elif await self.git.ok("rev-parse", "--verify", "--quiet", "HEAD"):
             await self.git.run("read-tree", "HEAD", index=self.index)
 

@@ -39,6 +39,10 @@ class NoCheckpoint(WorkspaceError):
     pass
 
 
+class BadCheckpointName(WorkspaceError):
+    pass
+
+
 @dataclass
 class Settings:
     root: Path                      # <data_dir>/workspaces: private indexes, shadow repositories
@@ -118,45 +122,48 @@ class Workspace:
             self._snapshotter = None
             self._save()
             raise NoCheckpoint(str(exc)) from None
-        if name and snapshot.skipped:
-            self.data.setdefault("skipped", {})[name] = snapshot.skipped
+        if name:
+            self.data.setdefault("taken", {})[name] = round(time.time(), 4)   # git's dates are in seconds
+            if snapshot.skipped:
+                self.data.setdefault("skipped", {})[name] = snapshot.skipped
             self._save()
         return snapshot
 
     async def checkpoint(self, turn: int, phase: str) -> Snapshot | None:
         """Snapshot before or after a turn; a failure becomes a notice, never an exception."""
         async with self.lock:
-            try:
-                snapshot = await self._take(f"turn-{turn}-{phase}", f"glue: session {self.session_id} {phase} turn {turn}")
-            except NoCheckpoint as exc:
-                if not self.data.get("told_unavailable"):
-                    self.data["told_unavailable"] = True
-                    self._save()
-                    self.record("notice", {"level": "info", "text": f"No checkpoints for this session: {exc}"}, turn)
-                return None
-            except (GitError, OSError) as exc:
-                self.record("notice", {"level": "warning",
-                                       "text": f"The checkpoint {phase} turn {turn} failed ({exc}); "
-                                               "this turn's changes cannot be shown or rewound."}, turn)
-                return None
-            if snapshot.skipped:
-                self.record("notice", {"level": "info", "text": (
-                    f"Left out of the checkpoint {phase} turn {turn} (larger than "
-                    f"{self.settings.limits.max_file_bytes // (1024 * 1024)} MB): {', '.join(snapshot.skipped[:10])}"
-                    + (" …" if len(snapshot.skipped) > 10 else ""))}, turn)
-            return snapshot
+            return await self._checkpoint(turn, phase)
+
+    async def _checkpoint(self, turn: int, phase: str) -> Snapshot | None:
+        try:
+            snapshot = await self._take(f"turn-{turn}-{phase}", f"glue: session {self.session_id} {phase} turn {turn}")
+        except NoCheckpoint as exc:
+            if not self.data.get("told_unavailable"):
+                self.data["told_unavailable"] = True
+                self._save()
+                self.record("notice", {"level": "info", "text": f"No checkpoints for this session: {exc}"}, turn)
+            return None
+        except (GitError, OSError) as exc:
+            self.record("notice", {"level": "warning",
+                                   "text": f"The checkpoint {phase} turn {turn} failed ({exc}); "
+                                           "this turn's changes cannot be shown or rewound."}, turn)
+            return None
+        if snapshot.skipped:
+            self.record("notice", {"level": "info", "text": (
+                f"Left out of the checkpoint {phase} turn {turn} (larger than "
+                f"{self.settings.limits.max_file_bytes // (1024 * 1024)} MB): {', '.join(snapshot.skipped[:10])}"
+                + (" …" if len(snapshot.skipped) > 10 else ""))}, turn)
+        return snapshot
 
     async def before_turn(self, turn: int) -> None:
         await self.checkpoint(turn, "before")
 
     async def after_turn(self, turn: int) -> None:
         """Snapshot the end of the turn and record a summary of what it changed."""
-        after = await self.checkpoint(turn, "after")
-        if after is None:
-            return
         async with self.lock:
-            before = await self._snapshotter.resolve(self.ref(f"turn-{turn}-before"))
-            if before is None:
+            after = await self._checkpoint(turn, "after")
+            before = after and await self._snapshotter.resolve(self.ref(f"turn-{turn}-before"))
+            if not before:
                 return
             try:
                 files = await self._diff(before, after.commit, [f"turn-{turn}-before", f"turn-{turn}-after"],
@@ -164,10 +171,15 @@ class Workspace:
             except GitError as exc:
                 self.record("notice", {"level": "warning", "text": f"Could not list turn {turn}'s changes: {exc}"}, turn)
                 return
-        self.record("turn_changes", {
-            "turn": turn, **summarize(files),
-            "changes": [f.to_json(with_diff=False) for f in files[:FILES_IN_EVENT]],
-            "more": max(0, len(files) - FILES_IN_EVENT)}, turn)
+            self.record("turn_changes", {
+                "turn": turn, **summarize(files),
+                "changes": [f.to_json(with_diff=False) for f in files[:FILES_IN_EVENT]],
+                "more": max(0, len(files) - FILES_IN_EVENT)}, turn)
+
+    async def settle(self) -> None:
+        """Wait for whatever snapshot or operation is under way (before closing the engine)."""
+        async with self.lock:
+            pass
 
     async def _diff(self, old: str, new: str, names: list[str], patches: bool = True,
                     renames: bool = True) -> list[FileChange]:
@@ -212,15 +224,15 @@ class Workspace:
         for line in out.decode("utf-8", "surrogateescape").splitlines():
             name, commit, when = line.split("\0")
             short = name.rsplit("/", 1)[-1]
-            items.append({"name": short, "commit": commit, "created_at": float(when or 0),
-                          "label": checkpoint_label(short)})
-        return sorted(items, key=lambda c: (c["created_at"], c["name"]))
+            taken = self.data.get("taken", {}).get(short, float(when or 0))
+            items.append({"name": short, "commit": commit, "created_at": taken, "label": checkpoint_label(short)})
+        return sorted(items, key=lambda c: c["created_at"])
 
     # rewind ---------------------------------------------------------------------------
 
     async def _target(self, name: str) -> str:
         if not CHECKPOINT_NAME.match(name):
-            raise WorkspaceError(f"{name!r} is not a checkpoint name (turn-N-before, turn-N-after, rewind-K).")
+            raise BadCheckpointName(f"{name!r} is not a checkpoint name (turn-N-before, turn-N-after, rewind-K).")
         commit = await (await self.snapshotter()).resolve(self.ref(name))
         if commit is None:
             raise NoCheckpoint(f"Session {self.session_id} has no checkpoint {checkpoint_label(name)!r} ({name}).")
@@ -324,6 +336,7 @@ class Workspace:
         try:
             if inherit is not None:
                 base, toplevel = inherit.base, Path(inherit.repo)
+                start = start or await Git(Path(inherit.path)).text("rev-parse", "HEAD")
             else:
                 toplevel = location.toplevel
                 base, head = await worktrees.current_base(location.git, toplevel)
@@ -337,6 +350,13 @@ class Workspace:
         self._save()
         self.folder = Path(tree.path) / (scope if scope != "." else "")
         return self.folder
+
+    def record_worktree(self) -> None:
+        tree = self.worktree
+        self.record("worktree", {**tree.to_json(), "note": (
+            f"Working in a worktree of {tree.repo} on branch {tree.branch}, from "
+            f"{tree.base or 'a detached HEAD'} at {tree.base_commit[:12]}; uncommitted changes in "
+            f"{tree.repo} are not in it.")}, None)
 
     async def worktree_status(self) -> dict:
         tree = self._require_worktree()
@@ -403,13 +423,13 @@ class Workspace:
         self.data["forked_from"] = {"session": parent_id, "turn": turn}
         self._save()
 
-    async def seed_files(self, commit: str, parent_snapshotter: Snapshotter) -> int:
-        """Make this (fresh) worktree's files those of another session's checkpoint."""
+    async def seed_files(self, commit: str) -> int:
+        """Make this (fresh) worktree's files those of a checkpoint (a fork's starting point);
+        they show as uncommitted changes, as they were in the session forked from."""
         tree = self._require_worktree()
-        git = Git(Path(tree.path))
-        head = await git.text("rev-parse", "HEAD")
-        steps = await plan(parent_snapshotter.git, head, commit, [":(top)"], [])
-        await apply_steps(parent_snapshotter.git, Path(tree.path), steps)
+        git = Git(Path(tree.path))   # worktrees share the repository's objects, checkpoints too
+        steps = await plan(git, "HEAD", commit, [":(top)"], [])
+        await apply_steps(git, Path(tree.path), steps)
         return len(steps)
 
     # forgetting -----------------------------------------------------------------------
