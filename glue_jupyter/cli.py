@@ -13,6 +13,7 @@ from .client import agent_state, agents_table, listing
 from .client.render import TextStream, dot, status_line
 from .client.resolve import resolve_id
 from .client.stream import follow_until_settled
+from . import cli_workspace
 
 PROG = "jupyter glue"
 
@@ -45,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--follow", "-f", action="store_true", help="stream until the session is idle or stopped")
     s = cmd("start", "start a session")
     _new_session_flags(s, "working directory (default: here)")
+    s.add_argument("--worktree", action="store_true", help="work in a git worktree of its own, on a new branch")
     s.add_argument("prompt", nargs="*", help="first prompt")
     for name, what in (("mode", "show or change a session's mode"), ("model", "show or change a session's model")):
         s = cmd(name, what)
@@ -58,8 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     _new_session_flags(s, "the folder the agent worked in (default: here)")
     s.add_argument("agent_session", nargs="?", help="the agent's session id (default: list them)")
     s.add_argument("prompt", nargs="*", help="a message to continue with")
-    s = cmd("prompt", "send a prompt to a session")
+    s = cmd("prompt", "send a prompt to a session (queued while a turn runs)")
     s.add_argument("id")
+    s.add_argument("--now", action="store_true",
+                   help="while a turn runs: interrupt it (or steer it, where the agent can) and send this at once")
     s.add_argument("text", nargs="+")
     for name, what in (("interrupt", "cancel the turn in progress"), ("pause", "freeze a session"),
                        ("stop", "end a session's agent process"), ("forget", "delete a stopped session and its transcript")):
@@ -77,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("title", nargs="+")
     s = cmd("agents", "the agents the server can launch: installed, signed in, what they can do")
     s.add_argument("--refresh", action="store_true", help="check each agent again (else a recent check is reused)")
+    cli_workspace.add_parsers(cmd)
     return p
 
 
@@ -193,8 +198,8 @@ def _follow(client, sid, out):
 def cmd_start(client, args, out):
     cwd = os.path.abspath(args.cwd)  # the user means *their* folder, not the server's root
     s = client.start(args.agent, cwd, title=args.title, prompt=" ".join(args.prompt) or None,
-                     mode=args.mode, model=args.model, config=_config(args.set))
-    out.session(s, "started")
+                     mode=args.mode, model=args.model, config=_config(args.set), isolate=args.worktree)
+    out.session(s, f"started in worktree {s['workspace']['worktree']['path']}" if args.worktree else "started")
 
 
 def _choose(option_of):
@@ -235,7 +240,9 @@ def cmd_adopt(client, args, out):
 
 
 def cmd_prompt(client, args, out):
-    out.session(client.prompt(resolve_id(client, args.id), " ".join(args.text)), "prompted")
+    s = client.prompt(resolve_id(client, args.id), " ".join(args.text), when="now" if args.now else None)
+    queued = len(s.get("queue") or [])
+    out.session(s, f"queued ({queued} waiting for the turn to end)" if queued else "prompted")
 
 
 def _control(verb, done):
@@ -283,6 +290,7 @@ COMMANDS = {
     "resume": cmd_resume, "rename": cmd_rename, "forget": cmd_forget, "agents": cmd_agents,
     "mode": _choose(lambda args: "mode"), "model": _choose(lambda args: "model"),
     "config": _choose(lambda args: args.option), "adopt": cmd_adopt,
+    **cli_workspace.COMMANDS,
 }
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from .client import GlueClientError, NoServerFound, agents_table, connect
 from .client import agent_state, listing
 from .client.render import HTML_COLOURS, SETTLED, TextStream, snapshot_text, status_line
 from .client.resolve import resolve_id
+from .magics_workspace import WorkspaceMagics
 
 DEFAULT_AGENT_ENV = "GLUE_JUPYTER_AGENT"
 USAGE = """\
@@ -32,12 +33,16 @@ USAGE = """\
 %glue rename [ID] TITLE
 %glue fix [ID] [--with A,B] [MORE]      (the last error and its cell, to the agent)
 %glue insert [ID] [N]                    (the reply's last code block, or the Nth, into a new cell)
-%%glue [ID] [--agent NAME] [--wait] [CONTEXT]   (cell body = prompt; @name attaches a variable)
+%glue diff [ID] [--turn N] [--stat] · checkpoints [ID] · rewind [ID] [--to-turn N|--to NAME|--undo] [--yes]
+%glue worktree [ID] [--diff] · merge [ID] · discard [ID] [--yes] · fork [ID] [--turn N] [--worktree] [TITLE]
+%glue queue [ID] [--remove N | --send-now N | --edit N TEXT]
+%%glue [ID] [--agent NAME] [--wait] [--now] [CONTEXT]   (cell body = prompt; @name attaches a variable)
 OPTIONS: --mode M · --model M · --set OPTION=VALUE[,OPTION=VALUE]   (what the agent offers)
 CONTEXT: --with A,B (variables) · --cells [3,5-7] (the notebook's cells, or In[3], In[5..7]) · --no-notebook
 Every subcommand explained: %glue?"""
 SUBCOMMANDS = ("start", "list", "search", "agents", "show", "interrupt", "pause", "stop", "allow", "deny",
-               "resume", "rename", "fix", "insert", "mode", "model", "config", "adopt")
+               "resume", "rename", "fix", "insert", "mode", "model", "config", "adopt",
+               "diff", "checkpoints", "rewind", "worktree", "merge", "discard", "fork", "queue")
 
 
 class GlueError(Exception):
@@ -85,7 +90,8 @@ class NotebookMemory:
 # -- argument parsing -----------------------------------------------------------------------
 # Prompts are prose ("don't touch utils.py"), so only the leading options are tokenised and
 # the rest of the line is taken verbatim.
-_FLAGS = {"--wait", "--no-notebook", "--kernel"}
+_FLAGS = {"--wait", "--no-notebook", "--kernel", "--now", "--worktree", "--stat", "--undo", "--yes", "--diff",
+          "--remove", "--send-now"}
 # Options whose value is optional: taken only when the next word looks like one.
 _OPTIONAL_VALUES = {"--cells": re.compile(r"\d+(-\d+)?(,\d+(-\d+)?)*$")}
 CONTEXT_OPTIONS = {"--with": "with", "--cells": "cells", "--no-notebook": "no_notebook"}
@@ -123,7 +129,7 @@ def parse_options(line: str, allowed: dict[str, str]) -> tuple[dict, str]:
 
 
 @magics_class
-class GlueMagics(Magics):
+class GlueMagics(WorkspaceMagics, Magics):
     def __init__(self, shell=None, client=None, memory: NotebookMemory | None = None):
         super().__init__(shell)
         self._client = client
@@ -238,16 +244,38 @@ class GlueMagics(Magics):
                                       its Nth) into a new cell below (JupyterLab's session
                                       views and the widget also have "Insert below").
 
+        What the agent did to your files (glue checkpoints the session's folder before and
+        after every turn; .gitignore'd files are not included):
+
+          %glue diff [ID] [--turn N] [--stat]
+              Every file the turn (default: the latest) changed, with its diff.
+          %glue checkpoints [ID]      The checkpoints you can rewind to.
+          %glue rewind [ID] [--to-turn N | --to NAME | --undo] [--yes]
+              Put the files back as they were before turn N (default: the latest), or at a
+              checkpoint; --undo undoes the last rewind. Without --yes it shows what would
+              change. Refused while a turn runs.
+          %glue worktree [ID] [--diff]
+              A session started with --worktree: its branch, commits ahead of its base, and
+              its changes against the base.
+          %glue merge [ID]            Merge that branch into its base (conflicts: nothing merged).
+          %glue discard [ID] [--yes]  Throw the worktree's work away (a checkpoint keeps it).
+          %glue fork [ID] [--turn N] [--worktree] [TITLE]
+              A new session that starts from this one at turn N (default: the latest).
+          %glue queue [ID] [--remove N | --send-now N | --edit N TEXT]
+              Messages sent while a turn runs wait in a queue and go when it ends: list,
+              remove, edit, or send one now (interrupting, or steering where the agent can).
+
         `%glue list` puts the sessions that need you first (a permission request waiting, a
         failure, a finished turn you have not seen yet), then those working, then the rest,
         with the same relative times as the JupyterLab side panel.
 
         Cell magic::
 
-          %%glue [ID] [--agent NAME] [--wait] [--with A,B] [--cells [N,M-K]] [--no-notebook]
+          %%glue [ID] [--agent NAME] [--wait] [--now] [--with A,B] [--cells [N,M-K]] [--no-notebook]
               The cell body is a prompt to the current session (or ID). A paused or stopped
               session is resumed with it; with no current session, one is started (agent
-              from --agent, else $GLUE_JUPYTER_AGENT, else demo).
+              from --agent, else $GLUE_JUPYTER_AGENT, else demo). While a turn runs the
+              message is queued; --now interrupts the turn (or steers it) and sends it at once.
 
         Options of start and adopt (what the agent offers; `%glue mode` lists them):
 
@@ -287,7 +315,7 @@ class GlueMagics(Magics):
     def _cmd_start(self, rest):
         opts, prompt = parse_options(
             rest, {"--agent": "agent", "-a": "agent", "--cwd": "cwd", "--title": "title", "--wait": "wait",
-                   "--kernel": "kernel", **CONTEXT_OPTIONS, **AGENT_OPTIONS}
+                   "--kernel": "kernel", "--worktree": "worktree", **CONTEXT_OPTIONS, **AGENT_OPTIONS}
         )
         if "agent" not in opts:
             raise _usage("%glue start needs --agent NAME (see %glue agents)")
@@ -298,9 +326,11 @@ class GlueMagics(Magics):
         kernel = self._kernel_opt_in(opts)
         s = self.client.start(opts["agent"], cwd, title=opts.get("title"), prompt=prompt or None,
                               context=context, notebook=self._notebook_name(), kernel_id=kernel,
-                              **_agent_options(opts))
+                              isolate=bool(opts.get("worktree")), **_agent_options(opts))
         if kernel:
             self.kernel_sessions.add(s["id"])
+        if opts.get("worktree"):
+            print(f"glue: working in {s['workspace']['worktree']['path']} on branch {s['workspace']['worktree']['branch']}")
         self.current = s["id"]
         return self._after_turn_started(s, opts.get("wait"))
 
@@ -466,6 +496,7 @@ class GlueMagics(Magics):
         ref = tokens[0] if tokens and not tokens[0].startswith("-") else None
         opts, leftover = parse_options(line[len(ref):] if ref else line,
                                        {"--agent": "agent", "-a": "agent", "--wait": "wait", "--kernel": "kernel",
+                                        "--now": "now",
                                         **CONTEXT_OPTIONS})
         if leftover:
             raise _usage(f"unexpected {leftover!r} after %%glue")
@@ -495,7 +526,11 @@ class GlueMagics(Magics):
             if session["state"] in ("paused", "stopped", "failed"):
                 s = self.client.resume(sid, text, context=context or None)
             else:
-                s = self.client.prompt(sid, text, context=context or None)
+                s = self.client.prompt(sid, text, context=context or None, when="now" if opts.get("now") else None)
+                if s.get("queue"):
+                    print(f"glue: queued for {_label(s)}: it goes when the turn ends ({len(s['queue'])} waiting; "
+                          "%glue queue to see or change them)")
+                    return
         return self._after_turn_started(s, opts.get("wait"), verb="sent to", since=since)
 
     def _kernel_opt_in(self, opts) -> str | None:

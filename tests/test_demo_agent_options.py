@@ -130,7 +130,7 @@ async def test_session_list_by_folder_with_pages(state_dir, cwd, tmp_path):
 async def test_session_close_ends_the_session(state_dir, cwd):
     async with running(state_dir) as agent:
         initialized = json.loads(next(line for line in agent.raw if '"agentCapabilities"' in line))
-        assert initialized["result"]["agentCapabilities"]["sessionCapabilities"] == {"list": {}, "close": {}}
+        assert initialized["result"]["agentCapabilities"]["sessionCapabilities"] == {"list": {}, "close": {}, "fork": {}}
         session_id = await agent.new_session(cwd)
         turn = asyncio.ensure_future(agent.prompt(session_id, "sleep a while"))
         await agent.changes.until(lambda: agent.client.of_kind("tool_call"))

@@ -53,11 +53,11 @@ async def test_changes_of_a_turn_and_a_rewind_over_http(glue_api, project):
 async def test_rewind_while_running_is_refused_with_a_clear_message(glue_api, project):
     session = await glue_api.start(prompt="edit create x.txt 1; wait 30", cwd="project")
     sid = session["id"]
-    await glue_api.wait_event(sid, lambda e: e["kind"] == "tool_call" and "Wait" in e["data"]["title"])
+    await glue_api.wait_event(sid, lambda e: e["kind"] == "tool_call" and e["data"]["title"].startswith("Wait"))
     status, reply = await glue_api.request("POST", "sessions", sid, "rewind", body={"to_turn": 1})
     assert status == 409
-    assert reply["message"] == (f"Cannot rewind session {sid}: it is running. "
-                                "Wait for the turn to end, or interrupt it first.")
+    assert reply["message"] == (f"Cannot rewind the files of “edit create x.txt 1; wait 30” ({sid[:8]}): "
+                                "it is running. Wait for the turn to end, or interrupt it first.")
     live = await glue_api.ok("GET", "sessions", sid, "turns", "1", "changes")
     assert live["live"] is True and [c["path"] for c in live["changes"]] == ["x.txt"]
     await glue_api.control(sid, "interrupt")
@@ -89,7 +89,7 @@ async def test_workspace_routes_refuse_bad_requests(glue_api, project):
 async def test_queue_over_http_edit_remove_and_send_now(glue_api, project):
     session = await glue_api.start(prompt="edit wait 30", cwd="project")
     sid = session["id"]
-    await glue_api.wait_event(sid, lambda e: e["kind"] == "tool_call" and "Wait" in e["data"]["title"])
+    await glue_api.wait_event(sid, lambda e: e["kind"] == "tool_call" and e["data"]["title"].startswith("Wait"))
     queued = await glue_api.control(sid, "prompt", text="quick a")
     await glue_api.control(sid, "prompt", text="quick b", when="queue")
     first, second = (q["id"] for q in (await glue_api.ok("GET", "sessions", sid))["queue"])
@@ -109,7 +109,7 @@ async def test_queue_over_http_edit_remove_and_send_now(glue_api, project):
 async def test_send_now_steers_an_agent_that_supports_it(glue_api, project):
     session = await glue_api.start(agent="demo-steer", prompt="edit wait 0.5; create after.txt x", cwd="project")
     sid = session["id"]
-    await glue_api.wait_event(sid, lambda e: e["kind"] == "tool_call" and "Wait" in e["data"]["title"])
+    await glue_api.wait_event(sid, lambda e: e["kind"] == "tool_call" and e["data"]["title"].startswith("Wait"))
     reply = await glue_api.control(sid, "prompt", text="use tabs", when="now")
     assert reply["turns"] == 1 and reply["queue"] == []
     steered = await glue_api.wait_event(sid, lambda e: e["kind"] == "user_message" and e["data"].get("steered"))

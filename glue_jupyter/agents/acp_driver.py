@@ -298,10 +298,6 @@ class AcpDriver:
         response = await self.conn.fork_session(session_id=session_id, cwd=cwd, mcp_servers=[])
         return response.session_id
 
-    async def new_session(self, cwd: str) -> str:
-        response = await self.conn.new_session(cwd=cwd, mcp_servers=[])
-        return response.session_id
-
     @property
     def can_close(self) -> bool:
         return self._session_capability("close")

@@ -14,11 +14,12 @@ import threading
 
 from .errors import ServerError
 from .stream import EventWaits
+from .workspace import EmbeddedWorkspaceCalls
 
 CALL_TIMEOUT = 300.0
 
 
-class EmbeddedClient(EventWaits):
+class EmbeddedClient(EmbeddedWorkspaceCalls, EventWaits):
     embedded = True
     url = None
     server = None
@@ -73,13 +74,13 @@ class EmbeddedClient(EventWaits):
                           notebook=notebook)
 
     def start(self, agent, cwd, title=None, prompt=None, context=None, notebook=None, mode=None, model=None,
-              config=None, agent_session_id=None, kernel_id=None):
+              config=None, agent_session_id=None, kernel_id=None, isolate=False):
         if kernel_id is not None:
             raise ServerError("The live-kernel tool needs a Jupyter server: with the embedded engine "
                               "there is no kernel for the agent to run code in.")
         return self._call(self.manager.start_session(
             agent=agent, cwd=cwd, title=title, prompt=prompt, context=context, notebook=notebook, mode=mode,
-            model=model, config=config, agent_session_id=agent_session_id))
+            model=model, config=config, agent_session_id=agent_session_id, isolate=isolate))
 
     def configure(self, session_id, option, value):
         return self._call(self.manager.configure(session_id, option, value))
@@ -90,8 +91,8 @@ class EmbeddedClient(EventWaits):
     def get(self, session_id):
         return self._sync(self.manager.get, session_id)
 
-    def prompt(self, session_id, text, context=None):
-        return self._call(self.manager.prompt(session_id, text, context))
+    def prompt(self, session_id, text, context=None, when=None):
+        return self._call(self.manager.prompt(session_id, text, context, when))
 
     def interrupt(self, session_id):
         return self._call(self.manager.interrupt(session_id))

@@ -14,6 +14,7 @@ import urllib.request
 from .discovery import START_HINT, ServerRef
 from .errors import NoServerFound, ServerError
 from .stream import EventWaits, follow
+from .workspace import HttpWorkspaceCalls
 
 # Controls return once the engine is done (interrupt waits for the turn to end, escalation
 # included), so allow well beyond the engine's own timeouts.
@@ -21,7 +22,7 @@ CONTROL_TIMEOUT = 120.0
 READ_TIMEOUT = 30.0
 
 
-class GlueClient(EventWaits):
+class GlueClient(HttpWorkspaceCalls, EventWaits):
     """Every engine control over HTTP. Methods return the server's JSON (dicts)."""
 
     embedded = False
@@ -84,12 +85,14 @@ class GlueClient(EventWaits):
         return self._request("GET", "api/glue/sessions", query=query)["sessions"]
 
     def start(self, agent, cwd, title=None, prompt=None, context=None, notebook=None, mode=None, model=None,
-              config=None, agent_session_id=None, kernel_id=None) -> dict:
+              config=None, agent_session_id=None, kernel_id=None, isolate=False) -> dict:
         """Start a session (`agent_session_id`: adopt that one of the agent's own sessions;
-        `kernel_id`: give the agent the live-kernel tool on that kernel of the server)."""
+        `kernel_id`: give the agent the live-kernel tool on that kernel of the server;
+        `isolate`: the agent works in a git worktree of its own)."""
         body = {"agent": agent, "cwd": cwd}
         optional = {"notebook": notebook, "title": title, "prompt": prompt, "context": context, "mode": mode,
-                    "model": model, "config": config, "agent_session_id": agent_session_id, "kernel_id": kernel_id}
+                    "model": model, "config": config, "agent_session_id": agent_session_id, "kernel_id": kernel_id,
+                    "isolate": isolate}
         body.update({key: value for key, value in optional.items() if value})
         return self._request("POST", "api/glue/sessions", body, timeout=CONTROL_TIMEOUT)
 
@@ -105,9 +108,11 @@ class GlueClient(EventWaits):
     def get(self, session_id) -> dict:
         return self._request("GET", self._session_path(session_id))
 
-    def prompt(self, session_id, text, context=None) -> dict:
-        """Send a prompt; `context`: blocks of docs/contract.md ("Prompt context")."""
-        return self._control(session_id, "prompt", {"text": text, **({"context": context} if context else {})})
+    def prompt(self, session_id, text, context=None, when=None) -> dict:
+        """Send a prompt; `context`: blocks of docs/contract.md ("Prompt context"). While a turn
+        runs it is queued, or with when="now" sent at once (steering or interrupting the turn)."""
+        body = {"text": text, **({"context": context} if context else {}), **({"when": when} if when else {})}
+        return self._control(session_id, "prompt", body)
 
     def interrupt(self, session_id) -> dict:
         return self._control(session_id, "interrupt")

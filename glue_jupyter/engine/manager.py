@@ -445,8 +445,10 @@ class SessionManager:
     async def forget(self, session_id: str) -> None:
         session = self.session(session_id)
         async with session.control("forget"):
-            await self.workspaces.forget(session)
             self._remove(session)
+        # After: nothing can reach the session any more (no await inside the control, so no
+        # control can queue behind it and find it still stopped).
+        await self.workspaces.forget(session)
 
     # helpers --------------------------------------------------------------------------
 
@@ -462,8 +464,8 @@ class SessionManager:
         if session.state in LIVE and session.state is not State.STOPPING:
             await session.stop()
         await session.settle()
-        await self.workspaces.forget(session)   # a worktree made for it, too
         self._remove(session)
+        await self.workspaces.forget(session)   # a worktree made for it, too
 
     def _remove(self, session: Session) -> None:
         session.log.close()

@@ -37,6 +37,10 @@ LEGAL = {
     "stop": frozenset({S.STARTING, S.IDLE, S.RUNNING, S.INTERRUPTING, S.PAUSED}),
     "answer a permission request of": frozenset({S.RUNNING}),
     "forget": ENDED,
+    # Acting on the session's files (engine/workspaces.py): never while its agent may write.
+    "rewind the files of": frozenset({S.IDLE, S.PAUSED}) | ENDED,
+    "merge the worktree of": frozenset({S.IDLE, S.PAUSED}) | ENDED,
+    "discard the worktree of": frozenset({S.IDLE, S.PAUSED}) | ENDED,
     # Live: the agent is told at once; ended: remembered and applied when it resumes.
     "change the mode, model or options of": frozenset({S.IDLE, S.RUNNING}) | ENDED,
 }
@@ -54,6 +58,12 @@ ADVICE = {
     ("forget", S.RUNNING): "Stop it first.",
     ("forget", S.PAUSED): "Stop it first.",
     ("answer a permission request of", S.PAUSED): "Resume it first.",
+    **{(control, state): "Wait for the turn to end, or interrupt it first."
+       for control in ("rewind the files of", "merge the worktree of", "discard the worktree of")
+       for state in (S.RUNNING, S.INTERRUPTING)},
+    **{(control, state): "Wait until it has started (or stopped)."
+       for control in ("rewind the files of", "merge the worktree of", "discard the worktree of")
+       for state in (S.STARTING, S.STOPPING)},
     ("change the mode, model or options of", S.PAUSED): "Resume it first.",
     ("change the mode, model or options of", S.STARTING): "Wait until it has started.",
     ("change the mode, model or options of", S.INTERRUPTING): "Wait for the interrupt to finish.",

@@ -12,7 +12,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from .errors import IllegalControl, InvalidRequest, UnknownCheckpoint, WorkspaceConflict
+from .errors import IllegalControl, InvalidRequest, UnknownCheckpoint, WorkspaceConflict, session_label
 from .states import State
 from .workspace import BadCheckpointName, GitError, Journal, Limits, NoCheckpoint, Settings, Workspace, WorkspaceError
 
@@ -21,19 +21,23 @@ RUNNING = (State.STARTING, State.RUNNING, State.INTERRUPTING)
 
 
 class FolderBusy(IllegalControl):
-    def __init__(self, session_id: str, control: str, other) -> None:
-        title = other.row["title"] or "untitled"
-        text = (f"Cannot {control} session {session_id}: session {other.id} ({title}) is {other.state.value} "
-                f"in the same folder, {other.row['cwd']}. Wait for its turn to end or interrupt it, then try again.")
+    def __init__(self, session, control: str, other) -> None:
+        text = (f"Cannot {control} {session_label(session.id, session.row['title'])}: "
+                f"{session_label(other.id, other.row['title'])} is {other.state.value} in the same folder, "
+                f"{other.row['cwd']}. Wait for its turn to end or interrupt it, then try again.")
         super(IllegalControl, self).__init__(text)
-        self.session_id, self.control, self.state = session_id, control, other.state.value
+        self.session_id, self.control, self.state = session.id, control, other.state.value
 
 
 def settings_from(config) -> Settings:
     return Settings(root=config.data_dir / "workspaces", worktrees_dir=config.worktrees_dir,
                     limits=Limits(max_file_bytes=int(config.checkpoint_max_file_mb * 1024 * 1024),
                                   max_new_files_outside_git=config.checkpoint_max_files_outside_git),
-                    checkpoints=config.checkpoints)
+                    checkpoints=config.checkpoints,
+                    # The engine's database and data may sit inside a session's folder (a server
+                    # started in the project): snapshots must never contain them.
+                    private=[config.data_dir, config.db_path, config.db_path.with_name(config.db_path.name + "-wal"),
+                             config.db_path.with_name(config.db_path.name + "-shm")])
 
 
 class Workspaces:
@@ -74,8 +78,10 @@ class Workspaces:
     async def forget(self, session) -> None:
         if session.workspace is None:
             return
+        sharing = any(Path(other.row["cwd"]) == Path(session.row["cwd"]) for other in self.manager.sessions.values()
+                      if other is not session)
         try:
-            done = await session.workspace.forget()
+            done = await session.workspace.forget(folder_shared=sharing)
         except Exception as exc:  # forgetting the transcript must not fail on a broken repository
             log.warning("glue_jupyter: cleaning up the workspace of %s failed: %s", session.id, exc)
             return
@@ -113,48 +119,33 @@ class Workspaces:
             return await session.workspace.rewind_preview(_target(to_turn, to_checkpoint))
 
     async def rewind(self, session_id: str, to_turn=None, to_checkpoint=None) -> dict:
-        session = self.manager.session(session_id)
         name = _target(to_turn, to_checkpoint)
-        self._check_quiet(session, "rewind")
-        with _errors():
-            result = await session.workspace.rewind(name)
-        return self._done(session, "rewind", result)
+        return await self._act(session_id, "rewind the files of", "rewind", lambda w, s: w.rewind(name))
 
     async def merge(self, session_id: str) -> dict:
-        session = self.manager.session(session_id)
-        self._check_quiet(session, "merge")
-        with _errors():
-            result = await session.workspace.merge(session.row["title"])
-        return self._done(session, "merge", result)
+        return await self._act(session_id, "merge the worktree of", "merge", lambda w, s: w.merge(s.row["title"]))
 
     async def discard(self, session_id: str) -> dict:
+        return await self._act(session_id, "discard the worktree of", "discard", lambda w, s: w.discard())
+
+    async def _act(self, session_id: str, control: str, key: str, operation) -> dict:
+        """Run a workspace operation as a control of the session (one at a time with the others,
+        a prompt meanwhile waits for it), only while nothing may be writing in the folder."""
         session = self.manager.session(session_id)
-        self._check_quiet(session, "discard the worktree of")
-        with _errors():
-            result = await session.workspace.discard()
-        return self._done(session, "discard", result)
-
-    def _done(self, session, key: str, result: dict) -> dict:
-        session.log.flush()
-        session._notify()
-        session.send_queued()   # messages queued meanwhile
+        async with session.control(control):
+            if session.state is State.PAUSED and session._paused_from is not State.IDLE:
+                raise IllegalControl(session.id, control, "paused in the middle of a turn",
+                                     "Resume it and let the turn end, or interrupt it first.", session.row["title"])
+            mine = Path(session.row["cwd"])
+            for other in self.manager.sessions.values():
+                if other is not session and other.state in RUNNING and _overlap(mine, Path(other.row["cwd"])):
+                    raise FolderBusy(session, control, other)
+            with _errors():
+                result = await operation(session.workspace, session)
+            session.log.flush()
+            session._notify()
+        await session.send_queued()   # messages queued meanwhile
         return {key: result, "session": session.snapshot()}
-
-    def _check_quiet(self, session, control: str) -> None:
-        """Nothing may be writing in the folder: not this session's agent, nor another's."""
-        state = session.state
-        quiet = state in (State.IDLE, State.STOPPED, State.FAILED) or (
-            state is State.PAUSED and session._paused_from is State.IDLE)
-        if not quiet:
-            raise IllegalControl(session.id, control, "in the middle of a turn" if state is State.PAUSED else state.value,
-                                 "Wait for the turn to end, or interrupt it first.")
-        if session.workspace.operation:
-            raise IllegalControl(session.id, control, f"busy {session.workspace.operation}",
-                                 "Wait for that to finish.")
-        mine = Path(session.row["cwd"])
-        for other in self.manager.sessions.values():
-            if other is not session and other.state in RUNNING and _overlap(mine, Path(other.row["cwd"])):
-                raise FolderBusy(session.id, control, other)
 
 
 def _target(to_turn, to_checkpoint) -> str:

@@ -17,7 +17,7 @@ def user_messages(manager, sid):
 
 async def running(manager, wait, agent="demo", prompt=LONG, **kwargs):
     session = await manager.start_session(agent, prompt=prompt, **kwargs)
-    await wait.event(session["id"], lambda e: e["kind"] == "tool_call" and "Wait" in e["data"].get("title", ""))
+    await wait.event(session["id"], lambda e: e["kind"] == "tool_call" and e["data"].get("title", "").startswith("Wait"))
     return session["id"]
 
 

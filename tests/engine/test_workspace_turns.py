@@ -54,7 +54,8 @@ async def test_changes_of_a_running_turn_are_live_and_rewind_is_refused_meanwhil
                      and any(c.get("type") == "diff" for c in e["data"].get("content") or []))
     live = await manager.workspaces.changes(sid, 1)
     assert live["live"] is True and changed(live) == {"a.txt": "added"}
-    with pytest.raises(IllegalControl, match=r"Cannot rewind session .*: it is running\. Wait for the turn to end, or interrupt it"):
+    with pytest.raises(IllegalControl, match=r"Cannot rewind the files of “.*” \(\w{8}\): it is running\. "
+                                             r"Wait for the turn to end, or interrupt it first\."):
         await manager.workspaces.rewind(sid, to_turn=1)
     await manager.interrupt(sid)
     await wait.kind(sid, "turn_changes")
@@ -91,7 +92,7 @@ async def test_rewind_is_refused_while_another_session_runs_in_the_same_folder(m
     await wait.kind(first["id"], "turn_changes")
     await wait.state(first["id"], "idle")
     other = await manager.start_session("demo", str(repo / "src"), prompt="edit wait 30")
-    with pytest.raises(IllegalControl, match=rf"session {other['id']} \(.*\) is running in the same folder"):
+    with pytest.raises(IllegalControl, match=rf"“edit wait 30” \({other['id'][:8]}\) is running in the same folder"):
         await manager.workspaces.rewind(first["id"], to_turn=1)
     assert (repo / "mine.txt").exists()
     await manager.interrupt(other["id"])

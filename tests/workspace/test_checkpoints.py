@@ -294,3 +294,30 @@ async def test_a_repository_in_the_middle_of_a_merge_conflict(tmp_path, make_wor
     await workspace.before_turn(1)
     assert user_state(repo) == state
     assert "<<<<<<<" in git(repo, "show", "refs/glue/s1/turn-1-before:f.txt")
+
+
+async def test_glues_own_data_inside_the_folder_is_never_snapshotted(tmp_path, journal):
+    """A server started in the project keeps its database and checkpoints there: a snapshot
+    of the folder must not take in the snapshots themselves."""
+    from glue_jupyter.engine.workspace import Limits, Settings, Workspace
+    from conftest import Recorder
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a\n")
+    data = folder / "glue-data"
+    data.mkdir()
+    (data / "sessions.db").write_bytes(b"\0database")
+    settings = Settings(root=data / "workspaces", worktrees_dir=data / "worktrees",
+                        limits=Limits(max_new_files_outside_git=50), private=[data])
+    workspace = Workspace("s1", folder, journal, settings, Recorder())
+    await workspace.before_turn(1)
+    (folder / "a.txt").write_text("b\n")
+    (data / "sessions.db").write_bytes(b"\0changed")
+    await workspace.after_turn(1)
+    changes = await workspace.changes(1)
+    assert [c["path"] for c in changes["changes"]] == ["a.txt"]
+    shadow = next(settings.shadow_root.iterdir())
+    listed = git(folder, "--git-dir", str(shadow), "--work-tree", str(folder), "ls-tree", "-r", "--name-only",
+                 "refs/glue/s1/turn-1-after").split()
+    assert listed == ["a.txt"]

@@ -10,7 +10,7 @@ session is its folder: a session started in `repo/sub` checkpoints, diffs and re
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .git import Git
@@ -23,18 +23,34 @@ class Location:
     git_dir: Path      # the (per-worktree) git dir: where HEAD and the user's index are
     scope: str         # the session's folder relative to toplevel, "." for all of it
     git: Git
+    private: list[str] = field(default_factory=list)   # glue's own files in there: never snapshotted
 
     @property
     def pathspec(self) -> list[str]:
-        return [f":(top,literal){self.scope}"] if self.scope != "." else [":(top)"]
+        scope = [f":(top,literal){self.scope}"] if self.scope != "." else [":(top)"]
+        return scope + [f":(top,exclude,literal){path}" for path in self.private]
 
     def describe(self) -> dict:
         return {"kind": self.kind, "root": str(self.toplevel), "scope": self.scope}
 
 
-async def locate(folder: Path, shadow_root: Path) -> Location:
-    """The Location of `folder`; creates the shadow repository when it is not in git."""
+async def locate(folder: Path, shadow_root: Path, private: list[Path] = ()) -> Location:
+    """The Location of `folder`; creates the shadow repository when it is not in git.
+    `private`: glue's own files and folders (its database, checkpoints, worktrees), left out
+    of every snapshot when they happen to lie inside the folder."""
     folder = Path(folder).resolve()
+    location = await _locate(folder, shadow_root)
+    for path in private:
+        try:
+            relative = Path(path).resolve().relative_to(location.toplevel)
+        except ValueError:
+            continue
+        location.private.append(str(relative) if str(relative) != "." else "")
+    location.private = [p for p in location.private if p]
+    return location
+
+
+async def _locate(folder: Path, shadow_root: Path) -> Location:
     probe = Git(folder)
     code, out, _ = await probe.run_full("rev-parse", "--is-inside-work-tree", "--show-toplevel",
                                         "--absolute-git-dir", "--show-prefix")

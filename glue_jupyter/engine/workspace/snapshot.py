@@ -51,6 +51,7 @@ class Snapshotter:
         self.location = location
         self.index = index
         self.limits = limits
+        self._last: Snapshot | None = None
 
     @property
     def git(self):
@@ -70,10 +71,11 @@ class Snapshotter:
             await self.git.run("read-tree", "HEAD", index=self.index)
 
     async def changed_paths(self) -> list[str]:
-        """Paths under the scope whose file differs from the private index."""
-        out = await self.git.run("status", "--porcelain=v2", "-z", "--untracked-files=all",
-                                 "--ignore-submodules=all", "--no-renames", "--", *self.location.pathspec,
-                                 index=self.index)
+        """Paths under the scope whose file differs from the private index. The untracked cache
+        lives in the private index: folders unchanged since the last snapshot are not walked."""
+        out = await self.git.run("-c", "core.untrackedCache=true", "status", "--porcelain=v2", "-z",
+                                 "--untracked-files=all", "--ignore-submodules=all", "--no-renames", "--",
+                                 *self.location.pathspec, index=self.index)
         return parse_status(out)
 
     async def take(self, ref: str | None, message: str) -> Snapshot:
@@ -93,15 +95,21 @@ class Snapshotter:
             await self.git.run("update-index", "--force-remove", "-z", "--stdin",
                                input=b"\0".join(encode_path(p) for p in skipped), index=self.index)
         tree = await self.git.text("write-tree", index=self.index)
-        commit = await self._commit(tree, message)
+        if self._last is not None and self._last.tree == tree:
+            commit = self._last.commit   # nothing changed since the last snapshot: the same commit
+        else:
+            commit = await self._commit(tree, message)
         if ref:
             await self.git.run("update-ref", "-m", message, ref, commit)
-        return Snapshot(tree, commit, skipped)
+        self._last = Snapshot(tree, commit, skipped)
+        return self._last
 
     async def _commit(self, tree: str, message: str) -> str:
-        head = await self.git.run_full("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-        parents = ["-p", head[1].decode().strip()] if head[0] == 0 else []
-        return await self.git.text("commit-tree", tree, *parents, "-m", message)
+        """A commit of the tree on top of HEAD (or none, in a repository without commits)."""
+        code, out, _ = await self.git.run_full("commit-tree", tree, "-p", "HEAD", "-m", message)
+        if code == 0:
+            return out.decode().strip()
+        return await self.git.text("commit-tree", tree, "-m", message)
 
     def _within_limits(self, paths: list[str]) -> tuple[list[str], list[str]]:
         keep, skipped = [], []

@@ -49,10 +49,15 @@ class Settings:
     worktrees_dir: Path             # where session worktrees are created
     limits: Limits = field(default_factory=Limits)
     checkpoints: bool = True
+    private: list[Path] = field(default_factory=list)   # glue's own files: never in a snapshot
 
     @property
     def shadow_root(self) -> Path:
         return self.root / "folders"
+
+    @property
+    def all_private(self) -> list[Path]:
+        return [self.root, self.worktrees_dir, *self.private]
 
 
 Record = Callable[[str, dict, "int | None"], None]
@@ -101,7 +106,7 @@ class Workspace:
             raise NoCheckpoint("Checkpoints are turned off (c.GlueApp.checkpoints = False).")
         if not git_available():
             raise NoCheckpoint("Checkpoints need git, and no `git` command was found on this server.")
-        location = await locate(self.folder, self.settings.shadow_root)
+        location = await locate(self.folder, self.settings.shadow_root, self.settings.all_private)
         self._snapshotter = Snapshotter(location, self.settings.root / self.session_id / "index",
                                         self.settings.limits)
         if self.data.get("location") != location.describe():
@@ -329,7 +334,7 @@ class Workspace:
         """Make the session's worktree from the repository holding `self.folder` (or, for a
         fork, from its parent's: same base branch, starting at `start`); returns the folder
         the agent works in (the same sub-folder, inside the worktree)."""
-        location = await locate(self.folder, self.settings.shadow_root)
+        location = await locate(self.folder, self.settings.shadow_root, self.settings.all_private)
         if location.kind != "git":
             raise WorkspaceError(f"A worktree needs a git repository, and {self.folder} is not in one.")
         scope = self.data.get("scope", location.scope)
@@ -434,9 +439,10 @@ class Workspace:
 
     # forgetting -----------------------------------------------------------------------
 
-    async def forget(self) -> str:
+    async def forget(self, folder_shared: bool = False) -> str:
         """Delete every checkpoint of the session (git's own gc reclaims the objects), its
-        private index, its worktree; returns one line on what was done."""
+        private index, its worktree; returns one line on what was done. `folder_shared`: another
+        session works in the same folder, so a shadow repository stays (it may be mid-snapshot)."""
         done = []
         async with self.lock:
             try:
@@ -447,7 +453,7 @@ class Workspace:
                 refs = await snapshotter.refs(f"refs/glue/{self.session_id}/")
                 await snapshotter.delete_refs(list(refs))
                 done.append(f"{len(refs)} checkpoint(s) deleted")
-                if snapshotter.location.kind == "folder":
+                if snapshotter.location.kind == "folder" and not folder_shared:
                     await _collect_shadow(snapshotter)
             shutil.rmtree(self.settings.root / self.session_id, ignore_errors=True)
             tree = self.worktree
@@ -460,7 +466,8 @@ class Workspace:
 
 
 async def _collect_shadow(snapshotter: Snapshotter) -> None:
-    """A shadow repository is ours alone: remove it when no session uses it, else prune it."""
+    """A shadow repository is ours alone: remove it when no session keeps checkpoints in it
+    (one of an earlier server run may), else let git drop what no ref holds any more."""
     git_dir = snapshotter.location.git_dir
     if not await snapshotter.refs("refs/"):
         shutil.rmtree(git_dir, ignore_errors=True)
