@@ -72,7 +72,7 @@ async def test_workspace_routes_refuse_bad_requests(glue_api, project):
         ("GET", ("sessions", sid, "turns", "x", "changes"), None, None, 400, "turn must be an integer"),
         ("GET", ("sessions", "nope", "turns", "1", "changes"), None, None, 404, "No session"),
         ("POST", ("sessions", sid, "rewind"), {}, None, 400, "to_turn"),
-        ("POST", ("sessions", sid, "rewind"), {"to_turn": "1"}, None, 400, "Field to_turn must be int"),
+        ("POST", ("sessions", sid, "rewind"), {"to_turn": "1"}, None, 400, "Field to_turn must be an integer"),
         ("POST", ("sessions", sid, "rewind"), {"to_turn": 4}, None, 404, "no checkpoint 'before turn 4'"),
         ("GET", ("sessions", sid, "rewind"), None, {"to_checkpoint": "HEAD"}, 400, "not a checkpoint name"),
         ("GET", ("sessions", sid, "worktree"), None, None, 409, "has no worktree of its own"),

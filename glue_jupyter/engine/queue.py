@@ -146,7 +146,7 @@ def check_when(when) -> str:
     return when
 
 
-async def deliver(session, text: str, context: list[dict], when: str | None) -> None:
+async def send_or_queue(session, text: str, context: list[dict], when: str | None) -> None:
     """A message for `session`: sent now when it is idle, else queued; with `when="now"` the
     turn in progress is steered (natively, where the agent can) or interrupted for it."""
     when = check_when(when)

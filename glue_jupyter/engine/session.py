@@ -35,7 +35,7 @@ from .events import EventLog
 from .groups.keeper import UNTRACKED, GroupKeeper, Untracked
 from .observer import NO_OBSERVER, EngineObserver
 from .process import AgentProcess
-from .queue import MessageQueue, deliver
+from .queue import MessageQueue, send_or_queue
 from .resume import SEED_CHAR_LIMIT, build_seed
 from .states import ADVICE, ENDED, LEGAL, State
 from .store import Store
@@ -477,7 +477,7 @@ class Session(AgentSessionMixin):
 
     async def prompt(self, text: str, context: list[dict] | None = None, when: str | None = None) -> None:
         """Start a turn when idle; otherwise queue the message or steer/interrupt for it (queue.py)."""
-        await deliver(self, text, context or [], when)
+        await send_or_queue(self, text, context or [], when)
 
     def _prompt(self, text: str, context: list[dict] | None = None, queued_id: str | None = None) -> None:
         """Start a turn (the caller holds the turnstile and the session is IDLE).

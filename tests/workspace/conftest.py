@@ -38,9 +38,9 @@ def settings(tmp_path):
 
 @pytest.fixture
 def make_workspace(journal, settings):
-    def make(folder, session_id="s1", recorder=None):
+    def make(folder, session_id="s1", recorder=None, with_settings=None):
         recorder = recorder or Recorder()
-        workspace = Workspace(session_id, folder, journal, settings, recorder)
+        workspace = Workspace(session_id, folder, journal, with_settings or settings, recorder)
         workspace.recorder = recorder
         return workspace
     return make

@@ -296,11 +296,10 @@ async def test_a_repository_in_the_middle_of_a_merge_conflict(tmp_path, make_wor
     assert "<<<<<<<" in git(repo, "show", "refs/glue/s1/turn-1-before:f.txt")
 
 
-async def test_glues_own_data_inside_the_folder_is_never_snapshotted(tmp_path, journal):
+async def test_glues_own_data_inside_the_folder_is_never_snapshotted(tmp_path, make_workspace):
     """A server started in the project keeps its database and checkpoints there: a snapshot
     of the folder must not take in the snapshots themselves."""
-    from glue_jupyter.engine.workspace import Limits, Settings, Workspace
-    from conftest import Recorder
+    from glue_jupyter.engine.workspace import Limits, Settings
 
     folder = tmp_path / "project"
     folder.mkdir()
@@ -310,7 +309,7 @@ async def test_glues_own_data_inside_the_folder_is_never_snapshotted(tmp_path, j
     (data / "sessions.db").write_bytes(b"\0database")
     settings = Settings(root=data / "workspaces", worktrees_dir=data / "worktrees",
                         limits=Limits(max_new_files_outside_git=50), private=[data])
-    workspace = Workspace("s1", folder, journal, settings, Recorder())
+    workspace = make_workspace(folder, with_settings=settings)
     await workspace.before_turn(1)
     (folder / "a.txt").write_text("b\n")
     (data / "sessions.db").write_bytes(b"\0changed")
