@@ -112,7 +112,7 @@ async def measure(files: int, rounds: int, tmp: Path) -> dict:
     db = sqlite3.connect(str(tmp / "bench.db"), isolation_level=None)
     journal = Journal(db)
     settings = Settings(root=tmp / "glue" / "workspaces", worktrees_dir=tmp / "glue" / "worktrees",
-                        limits=Limits(max_new_files_outside_git=files * 2))
+                        limits=Limits(max_new_files=files * 2))
     events = []
     workspace = Workspace("bench", repo, journal, settings, lambda kind, data, turn: events.append(kind))
     rng = random.Random(11)

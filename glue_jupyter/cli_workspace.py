@@ -53,6 +53,15 @@ def _confirm(question: str, yes: bool) -> bool:
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
+def _asked_then(question: str, args, out, act, said) -> int | None:
+    """Ask (unless --yes), act, then print what was done (or the JSON of it)."""
+    if not _confirm(question, args.yes):
+        print("nothing was changed")
+        return 1
+    done = act()
+    return out.data(done) if out.json else print(said(done))
+
+
 def cmd_diff(client, args, out):
     sid = resolve_id(client, args.id)
     turn = args.turn or last_turn(client.get(sid))
@@ -77,14 +86,9 @@ def cmd_rewind(client, args, out):
         print(f"Rewinding to {preview['label']} would change: " + format_changes(preview, out.colour, diffs=False))
     if not preview["changes"]:
         return out.data({"rewind": None, "preview": preview}) if out.json else print("nothing to rewind")
-    if not _confirm(f"Rewind {summary(preview)}?", args.yes):
-        print("nothing was changed")
-        return 1
-    done = client.rewind(sid, **where)
-    if out.json:
-        return out.data(done)
-    print(f"rewound {done['rewind']['files']} file(s) to {done['rewind']['label']}; "
-          f"undo with: jupyter glue rewind {sid[:8]} --undo")
+    return _asked_then(f"Rewind {summary(preview)}?", args, out, lambda: client.rewind(sid, **where),
+                       lambda done: f"rewound {done['rewind']['files']} file(s) to {done['rewind']['label']}; "
+                                    f"undo with: jupyter glue rewind {sid[:8]} --undo")
 
 
 def cmd_checkpoints(client, args, out):
@@ -122,14 +126,10 @@ def cmd_discard(client, args, out):
     if not out.json:
         print(format_worktree(tree))
         print(format_changes(tree, out.colour, diffs=False))
-    if not _confirm(f"Throw away this work ({summary(tree)}, {tree['ahead']} commit(s))?", args.yes):
-        print("nothing was changed")
-        return 1
-    done = client.discard(sid)
-    if out.json:
-        return out.data(done)
-    print(f"discarded; the worktree is at {done['discard']['base'] or 'its base'} again. "
-          f"Undo with: jupyter glue rewind {sid[:8]} --undo")
+    return _asked_then(f"Throw away this work ({summary(tree)}, {tree['ahead']} commit(s))?", args, out,
+                       lambda: client.discard(sid),
+                       lambda done: f"discarded; the worktree is at {done['discard']['base'] or 'its base'} again. "
+                                    f"Undo with: jupyter glue rewind {sid[:8]} --undo")
 
 
 def cmd_fork(client, args, out):

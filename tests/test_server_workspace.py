@@ -22,7 +22,7 @@ def project(jp_root_dir):
 
 
 async def finished_turn(glue_api, sid, turn):
-    await glue_api.wait_event(sid, lambda e: e["kind"] == "turn_changes" and e["turn"] == turn)
+    await glue_api.wait_event(sid, lambda e: e["kind"] == "turn_changes" and e["data"]["turn"] == turn)
     return await glue_api.wait_for(sid, "idle")
 
 

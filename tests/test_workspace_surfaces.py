@@ -31,7 +31,7 @@ def project(jp_root_dir):
 
 async def settled_turn(glue_client, sid, turn):
     """The turn ended and its checkpoint summary is recorded."""
-    await call(wait_event, glue_client, sid, lambda e: e["kind"] == "turn_changes" and e["turn"] == turn)
+    await call(wait_event, glue_client, sid, lambda e: e["kind"] == "turn_changes" and e["data"]["turn"] == turn)
     await call(glue_client.wait, sid, "idle", timeout=30)
 
 

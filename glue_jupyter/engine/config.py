@@ -37,7 +37,7 @@ class EngineConfig:
     # Checkpoints and worktrees (engine/workspace/)
     checkpoints: bool = True
     checkpoint_max_file_mb: float = 50.0
-    checkpoint_max_files_outside_git: int = 20_000
+    checkpoint_max_new_files: int = 5_000
     worktrees_dir: Path | None = None
     # How the surface in front of the engine names these knobs in error messages (not a setting).
     knob_prefix: ClassVar[str] = "EngineConfig."

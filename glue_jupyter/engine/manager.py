@@ -330,6 +330,7 @@ class SessionManager:
         session._record("state", {"state": "starting", "previous": None})
         if isolate:
             session.workspace.record_worktree()
+        session._spawn(session.workspace.warm())   # the first checkpoint, while the agent starts
         self._session_changed(session)
         adopting = agent_session_id is not None
         try:

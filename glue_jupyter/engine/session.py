@@ -815,6 +815,8 @@ class Session(AgentSessionMixin):
                     self.mark_seen()  # resuming is acting on what the session showed
                     self._update(error=None)
                     self._set_state(State.STARTING)
+                if self.workspace is not None:  # the last turn's checkpoint is written before the agent is back
+                    await self.workspace.settle()
                 await self._launch(spec or self.spec, resume=True)
             if prompt is not None and self.state is State.IDLE:
                 self._prompt(prompt, context)

@@ -32,7 +32,7 @@ class FolderBusy(IllegalControl):
 def settings_from(config) -> Settings:
     return Settings(root=config.data_dir / "workspaces", worktrees_dir=config.worktrees_dir,
                     limits=Limits(max_file_bytes=int(config.checkpoint_max_file_mb * 1024 * 1024),
-                                  max_new_files_outside_git=config.checkpoint_max_files_outside_git),
+                                  max_new_files=config.checkpoint_max_new_files),
                     checkpoints=config.checkpoints,
                     # The engine's database and data may sit inside a session's folder (a server
                     # started in the project): snapshots must never contain them.

@@ -126,9 +126,10 @@ class GlueApp(ExtensionApp):
         50.0, help="Files larger than this (MB) are left out of checkpoints, and named where changes are shown.",
     ).tag(config=True)
 
-    checkpoint_max_files_outside_git = Int(
-        20_000, help="A folder outside git with more files than this gets no checkpoints (make it a git "
-        "repository to have them at any size).",
+    checkpoint_max_new_files = Int(
+        5_000, help="The most files one checkpoint copies that no earlier one holds: outside git, a folder "
+        "needing more gets no checkpoints (make it a git repository); in git, untracked folders holding "
+        "most of them are left out, and named.",
     ).tag(config=True)
 
     worktrees_dir = Unicode(
@@ -195,7 +196,7 @@ class GlueApp(ExtensionApp):
             max_agent_file_size=self.max_agent_file_size,
             checkpoints=self.checkpoints,
             checkpoint_max_file_mb=self.checkpoint_max_file_mb,
-            checkpoint_max_files_outside_git=self.checkpoint_max_files_outside_git,
+            checkpoint_max_new_files=self.checkpoint_max_new_files,
             worktrees_dir=Path(self.worktrees_dir).expanduser() if self.worktrees_dir else None,
         )
         config.knob_prefix = "c.GlueApp."  # errors name the knob the way this user sets it

@@ -34,7 +34,7 @@ async def test_a_turn_of_real_edits_is_checkpointed_and_its_changes_listed(manag
     session = await manager.start_session("demo", str(repo), prompt=EDITS)
     sid = session["id"]
     summary = await wait.kind(sid, "turn_changes")
-    assert summary["data"]["files"] == 5 and summary["turn"] == 1
+    assert summary["data"]["files"] == 5 and summary["data"]["turn"] == 1 and summary["turn"] is None  # recorded after the turn, outside it
     changes = await manager.workspaces.changes(sid, 1)
     assert changed(changes) == {"src/app.py": "modified", "src/new.py": "added", "data/table.csv": "deleted",
                                 "docs/notes.txt": "renamed", "out.txt": "added"}
@@ -59,6 +59,9 @@ async def test_changes_of_a_running_turn_are_live_and_rewind_is_refused_meanwhil
         await manager.workspaces.rewind(sid, to_turn=1)
     await manager.interrupt(sid)
     await wait.kind(sid, "turn_changes")
+    # Nothing is recorded as part of the interrupted turn after its end, checkpoint included.
+    end = next(e for e in manager.events(sid) if e["kind"] == "turn_end")
+    assert [e["kind"] for e in manager.events(sid, after_seq=end["seq"]) if e["turn"] == 1] == []
     result = await manager.workspaces.rewind(sid, to_turn=1)
     assert not (repo / "a.txt").exists()
     assert result["rewind"]["undo"] == "rewind-1" and result["session"]["state"] == "idle"

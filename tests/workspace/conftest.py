@@ -33,7 +33,7 @@ def journal(tmp_path):
 @pytest.fixture
 def settings(tmp_path):
     return Settings(root=tmp_path / "glue-data" / "workspaces", worktrees_dir=tmp_path / "glue-data" / "worktrees",
-                    limits=Limits(max_file_bytes=1024 * 1024, max_new_files_outside_git=500))
+                    limits=Limits(max_file_bytes=1024 * 1024, max_new_files=500))
 
 
 @pytest.fixture

@@ -308,7 +308,7 @@ async def test_glues_own_data_inside_the_folder_is_never_snapshotted(tmp_path, m
     data.mkdir()
     (data / "sessions.db").write_bytes(b"\0database")
     settings = Settings(root=data / "workspaces", worktrees_dir=data / "worktrees",
-                        limits=Limits(max_new_files_outside_git=50), private=[data])
+                        limits=Limits(max_new_files=50), private=[data])
     workspace = make_workspace(folder, with_settings=settings)
     await workspace.before_turn(1)
     (folder / "a.txt").write_text("b\n")
@@ -320,3 +320,34 @@ async def test_glues_own_data_inside_the_folder_is_never_snapshotted(tmp_path, m
     listed = git(folder, "--git-dir", str(shadow), "--work-tree", str(folder), "ls-tree", "-r", "--name-only",
                  "refs/glue/s1/turn-1-after").split()
     assert listed == ["a.txt"]
+
+
+async def test_a_crowded_untracked_folder_is_left_out_and_named(repo, make_workspace):
+    """A dataset nobody told git about is not copied into .git/objects by a checkpoint."""
+    data = repo / "dataset" / "images"
+    data.mkdir(parents=True)
+    for i in range(600):   # the fixture's limit is 500 new files per checkpoint
+        (data / f"img{i}.raw").write_bytes(bytes([i % 256]) * 64)
+    (repo / "src" / "extra").mkdir()
+    for i in range(60):    # a folder git tracks files beside: never left out
+        (repo / "src" / "extra" / f"m{i}.py").write_text(f"M = {i}\n")
+    loose_before = git(repo, "count-objects")
+    workspace = make_workspace(repo)
+    await workspace.before_turn(1)
+    (repo / "dataset" / "images" / "img0.raw").write_bytes(b"changed")
+    (repo / "result.txt").write_text("the agent's output\n")
+    await workspace.after_turn(1)
+    changes = await workspace.changes(1)
+    assert [c["path"] for c in changes["changes"]] == ["result.txt"]
+    [notice] = [n for n in workspace.recorder.kinds("notice") if "Left out" in n["text"]]
+    assert "dataset/" in notice["text"] and ".gitignore" in notice["text"]
+    listed = git(repo, "ls-tree", "-r", "--name-only", "refs/glue/s1/turn-1-after").split()
+    assert "src/extra/m0.py" in listed and not any(p.startswith("dataset/") for p in listed)
+    objects = int(git(repo, "count-objects").split()[0]) - int(loose_before.split()[0])
+    assert objects < 100   # not 600 images
+    await workspace.rewind("turn-1-before")
+    assert (repo / "dataset/images/img0.raw").read_bytes() == b"changed"   # left alone
+    assert not (repo / "result.txt").exists()
+    again = make_workspace(repo)   # after a restart the folder stays left out
+    await again.before_turn(2)
+    assert not [n for n in again.recorder.kinds("notice") if "Left out" in n["text"]]

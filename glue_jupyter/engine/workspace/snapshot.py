@@ -9,7 +9,10 @@ How one is taken, without touching the user's branch, index, stash or files:
    turns it into a tree, `git commit-tree` + `git update-ref` keep it on a private ref.
 
 This is the work `git stash create` does, plus untracked files. Files over the size limit
-are left out of the snapshot (and named), so a 2 GB data file never lands in `.git/objects`.
+are left out of the snapshot (and named), so a 2 GB data file never lands in `.git/objects`;
+and when one snapshot would copy more than `max_new_files` untracked files, the untracked
+folders holding most of them (a dataset, an unignored node_modules) are left out from then on
+(and named), so a checkpoint never copies a mountain of files nobody asked git to keep.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .git import GitError, encode_path, split_z
 from .location import Location
@@ -35,12 +39,13 @@ class Snapshot:
     tree: str
     commit: str
     skipped: list[str] = field(default_factory=list)   # too large: not in this snapshot
+    left_out: list[str] = field(default_factory=list)  # folders of untracked files left out from now on
 
 
 @dataclass
 class Limits:
     max_file_bytes: int = 50 * 1024 * 1024
-    max_new_files_outside_git: int = 20_000
+    max_new_files: int = 5_000   # files one snapshot may copy that no checkpoint holds yet
 
 
 class Snapshotter:
@@ -78,15 +83,47 @@ class Snapshotter:
                                  *self.location.pathspec, index=self.index)
         return parse_status(out)
 
+    async def _leave_out_crowds(self, paths: list[str], untracked: list[str]) -> tuple[list[str], list[str]]:
+        """In a git repository: when more than max_new_files untracked files would be copied,
+        leave out the untracked folders holding most of them (never a folder git tracks files
+        in). Returns (paths to snapshot, folders left out)."""
+        limit = self.limits.max_new_files
+        if self.location.kind != "git" or len(untracked) <= limit:
+            return paths, []
+        counts: Counter[str] = Counter()
+        for path in untracked:
+            for parent in PurePosixPath(path).parents:
+                if str(parent) != "." and (self.location.scope == "." or str(parent).startswith(self.location.scope + "/")):
+                    counts[str(parent)] += 1
+        left_out: list[str] = []
+        remaining = len(untracked)
+        for folder, count in counts.most_common():
+            if remaining <= limit or count < 50:
+                break
+            if any(folder == done or folder.startswith(done + "/") for done in left_out):
+                continue
+            tracked = await self.git.run("ls-files", "--cached", "-z", "--", f":(top,literal){folder}",
+                                         index=self.index)
+            if tracked:
+                continue  # git keeps files in there: its subfolders may still be left out
+            left_out.append(folder)
+            remaining -= count
+        if not left_out:
+            return paths, []
+        self.location.private.extend(left_out)
+        inside = tuple(folder + "/" for folder in left_out)
+        return [p for p in paths if not p.startswith(inside)], left_out
+
     async def take(self, ref: str | None, message: str) -> Snapshot:
         """Snapshot the scope now; keep it on `ref` (a full ref name) when given."""
         await self._prepare_index()
-        paths = await self.changed_paths()
+        paths, untracked = await self.changed_paths()
+        paths, left_out = await self._leave_out_crowds(paths, untracked)
         keep, skipped = self._within_limits(paths)
-        if self.location.kind == "folder" and len(keep) > self.limits.max_new_files_outside_git:
+        if self.location.kind == "folder" and len(keep) > self.limits.max_new_files:
             raise SnapshotTooLarge(
                 f"{self.location.toplevel} is not in a git repository and has more than "
-                f"{self.limits.max_new_files_outside_git:,} files to copy; checkpoints are off for it. "
+                f"{self.limits.max_new_files:,} files to copy; checkpoints are off for it. "
                 "Make it a git repository (git init) to have checkpoints of any size.")
         if keep:
             await self.git.run("update-index", "--add", "--remove", "--replace", "-z", "--stdin",
@@ -101,7 +138,7 @@ class Snapshotter:
             commit = await self._commit(tree, message)
         if ref:
             await self.git.run("update-ref", "-m", message, ref, commit)
-        self._last = Snapshot(tree, commit, skipped)
+        self._last = Snapshot(tree, commit, skipped, left_out)
         return self._last
 
     async def _commit(self, tree: str, message: str) -> str:
@@ -146,10 +183,12 @@ class Snapshotter:
             path.unlink(missing_ok=True)
 
 
-def parse_status(out: bytes) -> list[str]:
-    """Paths from `git status --porcelain=v2 -z` whose work-tree file differs from the index."""
+def parse_status(out: bytes) -> tuple[list[str], list[str]]:
+    """(paths whose work-tree file differs from the index, those of them that are untracked)
+    from `git status --porcelain=v2 -z`."""
     fields = split_z(out)
     paths: list[str] = []
+    untracked: list[str] = []
     i = 0
     while i < len(fields):
         entry = fields[i]
@@ -171,8 +210,9 @@ def parse_status(out: bytes) -> list[str]:
             path = entry[2:]
             if not path.endswith("/"):  # a nested repository: left alone, like submodules
                 paths.append(path)
+                untracked.append(path)
         i += 1
-    return paths
+    return paths, untracked
 
 
 

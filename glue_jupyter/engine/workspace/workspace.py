@@ -11,6 +11,7 @@ a turn: a checkpoint that cannot be taken becomes a notice, and the turn goes on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import shutil
 import time
@@ -27,7 +28,8 @@ from .rewind import Step, apply_steps, plan
 from .snapshot import Limits, Snapshot, SnapshotTooLarge, Snapshotter
 
 FILES_IN_EVENT = 200
-IGNORED_NOTE = "Files ignored by .gitignore (and submodules) are not checkpointed, so they are not shown or rewound."
+IGNORED_NOTE = ("Files ignored by .gitignore, submodules, and untracked folders too crowded to copy are not "
+                "checkpointed, so they are not shown or rewound.")
 CHECKPOINT_NAME = re.compile(r"^(turn-\d+-(before|after)|rewind-\d+|discard-\d+)$")
 
 
@@ -107,6 +109,7 @@ class Workspace:
         if not git_available():
             raise NoCheckpoint("Checkpoints need git, and no `git` command was found on this server.")
         location = await locate(self.folder, self.settings.shadow_root, self.settings.all_private)
+        location.private.extend(self.data.get("left_out", []))   # crowded untracked folders, see snapshot.py
         self._snapshotter = Snapshotter(location, self.settings.root / self.session_id / "index",
                                         self.settings.limits)
         if self.data.get("location") != location.describe():
@@ -127,6 +130,13 @@ class Workspace:
             self._snapshotter = None
             self._save()
             raise NoCheckpoint(str(exc)) from None
+        if snapshot.left_out:
+            self.data.setdefault("left_out", []).extend(snapshot.left_out)
+            self._save()
+            shown = ", ".join(f"{folder}/" for folder in snapshot.left_out[:5])
+            self.record("notice", {"level": "info", "text": (
+                f"Left out of checkpoints from now on: {shown} (untracked folders with too many files to copy; "
+                "add them to .gitignore, or commit them, to silence this).")}, None)
         if name:
             self.data.setdefault("taken", {})[name] = round(time.time(), 4)   # git's dates are in seconds
             if snapshot.skipped:
@@ -140,25 +150,36 @@ class Workspace:
             return await self._checkpoint(turn, phase)
 
     async def _checkpoint(self, turn: int, phase: str) -> Snapshot | None:
+        # After the turn ended nothing more is recorded as part of it: what we say then is
+        # outside any turn (the turn's number is in the data).
+        in_turn = turn if phase == "before" else None
         try:
             snapshot = await self._take(f"turn-{turn}-{phase}", f"glue: session {self.session_id} {phase} turn {turn}")
         except NoCheckpoint as exc:
             if not self.data.get("told_unavailable"):
                 self.data["told_unavailable"] = True
                 self._save()
-                self.record("notice", {"level": "info", "text": f"No checkpoints for this session: {exc}"}, turn)
+                self.record("notice", {"level": "info", "text": f"No checkpoints for this session: {exc}"}, in_turn)
             return None
         except (GitError, OSError) as exc:
             self.record("notice", {"level": "warning",
                                    "text": f"The checkpoint {phase} turn {turn} failed ({exc}); "
-                                           "this turn's changes cannot be shown or rewound."}, turn)
+                                           "this turn's changes cannot be shown or rewound."}, in_turn)
             return None
         if snapshot.skipped:
             self.record("notice", {"level": "info", "text": (
                 f"Left out of the checkpoint {phase} turn {turn} (larger than "
                 f"{self.settings.limits.max_file_bytes // (1024 * 1024)} MB): {', '.join(snapshot.skipped[:10])}"
-                + (" …" if len(snapshot.skipped) > 10 else ""))}, turn)
+                + (" …" if len(snapshot.skipped) > 10 else ""))}, in_turn)
         return snapshot
+
+    async def warm(self) -> None:
+        """Take a first snapshot while the agent starts, so the first prompt does not wait for
+        it (it builds the private index, and outside git copies the folder once)."""
+        async with self.lock:
+            if self._snapshotter is None and not self.data.get("unavailable"):
+                with contextlib.suppress(NoCheckpoint, GitError, OSError):
+                    await self._take(None, "glue: first look at the folder")
 
     async def before_turn(self, turn: int) -> None:
         await self.checkpoint(turn, "before")
@@ -174,12 +195,12 @@ class Workspace:
                 files = await self._diff(before, after.commit, [f"turn-{turn}-before", f"turn-{turn}-after"],
                                          patches=False)
             except GitError as exc:
-                self.record("notice", {"level": "warning", "text": f"Could not list turn {turn}'s changes: {exc}"}, turn)
+                self.record("notice", {"level": "warning", "text": f"Could not list turn {turn}'s changes: {exc}"}, None)
                 return
             self.record("turn_changes", {
                 "turn": turn, **summarize(files),
                 "changes": [f.to_json(with_diff=False) for f in files[:FILES_IN_EVENT]],
-                "more": max(0, len(files) - FILES_IN_EVENT)}, turn)
+                "more": max(0, len(files) - FILES_IN_EVENT)}, None)   # the turn has ended: outside it
 
     async def settle(self) -> None:
         """Wait for whatever snapshot or operation is under way (before closing the engine)."""
