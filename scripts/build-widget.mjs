@@ -1,13 +1,13 @@
 // Builds the notebook widget (anywidget ESM) from the same sources as the lab extension:
 //   src/widget/index.ts  -> glue_jupyter/static/widget.js  (CSS embedded, injected once)
-//   style/transcript.css + style/widget.css -> glue_jupyter/static/widget.css
+//   style/transcript.css, notebook.css, workspace.css, widget.css -> glue_jupyter/static/widget.css
 import { build } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url);
 const out = new URL('glue_jupyter/static/', root);
 mkdirSync(out, { recursive: true });
-const css = ['style/transcript.css', 'style/notebook.css', 'style/agent-session.css', 'style/widget.css']
+const css = ['style/transcript.css', 'style/notebook.css', 'style/agent-session.css', 'style/workspace.css', 'style/widget.css']
   .map(f => readFileSync(new URL(f, root), 'utf8'))
   .join('\n');
 writeFileSync(new URL('widget.css', out), css);

@@ -15,6 +15,7 @@ import type {
   ISession,
   SessionState
 } from './types';
+import type { IChanges, IRewindResult, IWorktreeStatus, RewindTarget } from './workspace/types';
 
 export interface IRequestInit {
   method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -59,6 +60,8 @@ export interface ICreateSession {
   config?: Record<string, string | boolean>;
   /** Adopt this session the agent began elsewhere, instead of starting a new one. */
   agent_session_id?: string;
+  /** Work in a git worktree of its own, on a new branch. */
+  isolate?: boolean;
 }
 
 function query(params: Record<string, string | number | undefined | null>): string {
@@ -142,9 +145,57 @@ export class GlueAPI {
     return this.call(`api/glue/sessions/${id}`, { method: 'DELETE' });
   }
 
-  prompt(id: string, text: string, context?: IContextBlock[]): Promise<ISession> {
-    const body = context?.length ? { text, context } : { text };
+  /** While a turn runs the message is queued; `when: 'now'` steers or interrupts the turn for it. */
+  prompt(id: string, text: string, context?: IContextBlock[], when?: 'queue' | 'now'): Promise<ISession> {
+    const body: Record<string, unknown> = context?.length ? { text, context } : { text };
+    if (when) {
+      body.when = when;
+    }
     return this.call(`api/glue/sessions/${id}/prompt`, { method: 'POST', body });
+  }
+
+  // -- a session's files, queue and forks (docs/contract.md, "Checkpoints, worktrees, queue and fork")
+
+  changes(id: string, turn: number): Promise<IChanges> {
+    return this.call(`api/glue/sessions/${id}/turns/${turn}/changes`);
+  }
+
+  rewindPreview(id: string, target: RewindTarget): Promise<IChanges> {
+    return this.call(`api/glue/sessions/${id}/rewind${query(target as Record<string, string | number>)}`);
+  }
+
+  rewind(id: string, target: RewindTarget): Promise<{ rewind: IRewindResult; session: ISession }> {
+    return this.call(`api/glue/sessions/${id}/rewind`, { method: 'POST', body: target });
+  }
+
+  worktree(id: string): Promise<IWorktreeStatus> {
+    return this.call(`api/glue/sessions/${id}/worktree`);
+  }
+
+  worktreeAction(id: string, action: 'merge' | 'discard'): Promise<{ merge?: any; discard?: any; session: ISession }> {
+    return this.call(`api/glue/sessions/${id}/worktree/${action}`, { method: 'POST', body: {} });
+  }
+
+  fork(id: string, body: { turn?: number; title?: string; isolate?: boolean } = {}): Promise<ISession> {
+    return this.call(`api/glue/sessions/${id}/fork`, { method: 'POST', body });
+  }
+
+  editQueued(id: string, messageId: string, text: string): Promise<ISession> {
+    return this.call(`api/glue/sessions/${id}/queue/${encodeURIComponent(messageId)}`, {
+      method: 'PATCH',
+      body: { text }
+    });
+  }
+
+  removeQueued(id: string, messageId: string): Promise<ISession> {
+    return this.call(`api/glue/sessions/${id}/queue/${encodeURIComponent(messageId)}`, { method: 'DELETE' });
+  }
+
+  sendQueuedNow(id: string, messageId: string): Promise<ISession> {
+    return this.call(`api/glue/sessions/${id}/queue/${encodeURIComponent(messageId)}/send`, {
+      method: 'POST',
+      body: {}
+    });
   }
 
   interrupt(id: string): Promise<ISession> {

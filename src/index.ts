@@ -179,7 +179,7 @@ const sessionsPlugin: JupyterFrontEndPlugin<IGlueSessions> = {
     const open = (id: string, hit?: ISearchHit): void => {
       let widget = findWidget(id);
       if (!widget) {
-        const content = new SessionPanel(api, id, host);
+        const content = new SessionPanel(api, id, host, open);
         widget = new MainAreaWidget({ content });
         widget.addClass('jp-GlueSessionWidget');
         widget.id = `glue-session-${id}`;

@@ -10,6 +10,7 @@ import type { GlueAPI, ReconnectingStream, StreamStatus } from './client';
 import { changeText } from './agent-options';
 import { isWorking } from './types';
 import type { IContextBlock, IEvent, IPermissionOption, IPlanEntry, ISession, ToolContent } from './types';
+import { WORKSPACE_KINDS } from './workspace/types';
 
 export * from './types';
 
@@ -54,6 +55,17 @@ export interface IUserItem extends IItemBase {
   text: string;
   /** Context sent with the prompt, as it was sent. */
   context: IContextBlock[];
+  /** It waited in the queue while a turn ran; `steered`: it joined the running turn. */
+  queued?: boolean;
+  steered?: boolean;
+}
+
+/** What happened to the session's files or conversation: a turn's changes, a rewind, a merge,
+ * a fork… (event kinds of WORKSPACE_KINDS; drawn by src/workspace/transcript-items.ts). */
+export interface IWorkspaceItem extends IItemBase {
+  type: 'workspace';
+  kind: string;
+  data: any;
 }
 
 export interface IMessageItem extends IItemBase {
@@ -140,7 +152,8 @@ export type TranscriptItem =
   | IPlanItem
   | IPermissionItem
   | ITurnEndItem
-  | ILineItem;
+  | ILineItem
+  | IWorkspaceItem;
 
 export interface ITranscriptChange {
   added: TranscriptItem[];
@@ -277,7 +290,9 @@ export class TranscriptModel {
           turn,
           ts: ev.ts,
           text: String(d.text ?? ''),
-          context: Array.isArray(d.context) ? d.context : []
+          context: Array.isArray(d.context) ? d.context : [],
+          queued: !!d.queued_id,
+          steered: !!d.steered
         });
         break;
       case 'agent_message_chunk':
@@ -501,6 +516,9 @@ export class TranscriptModel {
         }
         break;
       default:
+        if (WORKSPACE_KINDS.has(ev.kind)) {
+          this.add<IWorkspaceItem>({ type: 'workspace', turn, ts: ev.ts, kind: ev.kind, data: d });
+        }
         // process_start and unknown kinds are not shown.
         break;
     }

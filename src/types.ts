@@ -2,6 +2,7 @@
  * The shapes of docs/contract.md, typed. Framework-free: shared by the JupyterLab
  * extension and the notebook widget bundle.
  */
+import type { IQueuedMessage, IWorkspaceInfo } from './workspace/types';
 
 export type SessionState =
   | 'starting'
@@ -58,6 +59,10 @@ export interface ISession {
   needs_you?: NeedsYou | null;
   /** In search results: where it matched. */
   match?: ISessionMatch;
+  /** Messages waiting for the turn to end, in sending order. */
+  queue?: IQueuedMessage[];
+  /** Checkpoints, worktree and forks (src/workspace/). */
+  workspace?: IWorkspaceInfo | null;
 }
 
 /** Where a search result matched (only in search results): a snippet with the matched words. */
@@ -224,10 +229,15 @@ export function canControl(state: SessionState | undefined, control: Control): b
 }
 
 /** What sending a message does in a given state: prompt, resume with it, or nothing. */
-export function sendAction(state: SessionState | undefined): 'prompt' | 'resume' | null {
+export function sendAction(state: SessionState | undefined): 'prompt' | 'queue' | 'resume' | null {
   switch (state) {
     case 'idle':
       return 'prompt';
+    case 'starting':
+    case 'running':
+    case 'interrupting':
+      return 'queue'; // the server keeps it until the turn ends
+
     case 'paused':
     case 'stopped':
     case 'failed':

@@ -31,8 +31,8 @@ export async function promptNotebookSession(api: GlueAPI, prompt: INotebookPromp
     });
   }
   const action = sendAction(session.state);
-  if (action === 'prompt') {
-    return api.prompt(session.id, prompt.text, prompt.context);
+  if (action === 'prompt' || action === 'queue') {
+    return api.prompt(session.id, prompt.text, prompt.context); // while a turn runs: queued
   }
   if (action === 'resume') {
     return api.resume(session.id, prompt.text, prompt.context);

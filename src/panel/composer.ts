@@ -27,6 +27,7 @@ export class NewSessionForm {
   private readonly folderInput: HTMLInputElement;
   private readonly titleInput: HTMLInputElement;
   private readonly promptInput: HTMLTextAreaElement;
+  private readonly isolateInput: HTMLInputElement;
   private readonly startBtn: HTMLButtonElement;
   private readonly errorEl: HTMLElement;
   private readonly options = new StartOptions();
@@ -66,6 +67,7 @@ export class NewSessionForm {
       placeholder: 'First message (optional) — Enter to start',
       'aria-label': 'First message'
     });
+    this.isolateInput = h('input', { class: 'jp-GlueNew-isolate', name: 'isolate', type: 'checkbox' });
     this.promptInput.addEventListener('keydown', ev => {
       if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
         ev.preventDefault();
@@ -98,6 +100,15 @@ export class NewSessionForm {
       h('label', { class: 'jp-GlueNew-field' }, h('span', { text: 'Folder' }), this.folderInput),
       this.options.node,
       h('label', { class: 'jp-GlueNew-field' }, h('span', { text: 'Title' }), this.titleInput),
+      h(
+        'label',
+        {
+          class: 'jp-GlueNew-check',
+          title: 'The agent works in a git worktree of its own, on a new branch: merge it back or discard it later. The folder must be in a git repository.'
+        },
+        this.isolateInput,
+        h('span', { text: 'Worktree of its own (a new git branch)' })
+      ),
       promptBox,
       this.errorEl,
       h('div', { class: 'jp-GlueNew-buttons' }, cancel, this.startBtn),
@@ -216,10 +227,14 @@ export class NewSessionForm {
     if (prompt) {
       body.prompt = prompt;
     }
+    if (this.isolateInput.checked) {
+      body.isolate = true;
+    }
     try {
       const s = await this.opts.api.createSession(body);
       this.titleInput.value = '';
       this.promptInput.value = '';
+      this.isolateInput.checked = false;
       this.folderTouched = false;
       this.options.reset();
       this.opts.onCreated(s);

@@ -10,11 +10,11 @@ import type { ISession } from '../types';
 export class SessionPanel extends Widget {
   readonly view: SessionView;
 
-  constructor(api: GlueAPI, sessionId: string, host: ITranscriptHost) {
+  constructor(api: GlueAPI, sessionId: string, host: ITranscriptHost, openSession?: (id: string) => void) {
     super();
     this.addClass('jp-GlueSessionPanel');
     // The controls live in JupyterLab's toolbar of the tab (the "GlueSession" toolbar).
-    this.view = new SessionView({ api, sessionId, host, controls: 'none' });
+    this.view = new SessionView({ api, sessionId, host, controls: 'none', openSession });
     this.node.appendChild(this.view.node);
   }
 

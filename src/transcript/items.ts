@@ -19,6 +19,7 @@ import { clockTime, copyButton, formatDuration, formatTime, h } from './dom';
 import { renderContextChips } from './context-chips';
 import { renderMarkdown } from './markdown';
 import { contentViews, inputView, stringify, whatWillHappen } from './tools';
+import { IWorkspaceActions, fillWorkspaceItem, workspaceSearchText } from '../workspace/transcript-items';
 
 export interface IItemRendererOptions {
   /** Host, session and folder the items belong to (read at each draw: the folder may arrive late). */
@@ -27,6 +28,8 @@ export interface IItemRendererOptions {
   onPermission?: (requestId: string, optionId: string) => Promise<void>;
   /** Redraw one item now (after a local state change such as a click on a permission button). */
   redraw: (item: TranscriptItem) => void;
+  /** What a turn's changes, a rewind or a fork offer to do (src/workspace/controller.ts). */
+  workspaceActions?: IWorkspaceActions;
 }
 
 export const STOP_REASONS: Record<string, string> = {
@@ -76,6 +79,8 @@ export function searchText(item: TranscriptItem): string {
       );
     case 'line':
       return [item.text, ...(item.detail ?? [])].join('\n');
+    case 'workspace':
+      return workspaceSearchText(item);
   }
 }
 
@@ -87,13 +92,23 @@ export class ItemRenderer {
 
   fill(el: HTMLElement, item: TranscriptItem): void {
     switch (item.type) {
-      case 'user':
-        el.replaceChildren(
-          this.label('You', item.ts, () => item.text, true),
-          h('div', { class: 'jp-GlueItem-userText', text: item.text })
-        );
+      case 'user': {
+        const head = this.label('You', item.ts, () => item.text, true);
+        if (item.queued || item.steered) {
+          head.firstElementChild!.after(
+            h('span', {
+              class: 'jp-GlueItem-tag',
+              text: item.steered ? 'joined the running turn' : 'sent from the queue',
+              title: item.steered
+                ? 'Sent while the agent was working; it took the message into the turn in progress (native steering)'
+                : 'Sent while the agent was working; it waited for the turn to end'
+            })
+          );
+        }
+        el.replaceChildren(head, h('div', { class: 'jp-GlueItem-userText', text: item.text }));
         el.append(renderContextChips(item.context) ?? '');
         break;
+      }
       case 'message':
         this.fillMessage(el, item);
         break;
@@ -111,6 +126,9 @@ export class ItemRenderer {
         break;
       case 'turn_end':
         this.fillTurnEnd(el, item);
+        break;
+      case 'workspace':
+        fillWorkspaceItem(el, item, this.opts.workspaceActions);
         break;
       case 'line': {
         el.dataset.level = item.level;

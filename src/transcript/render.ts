@@ -17,6 +17,7 @@ import { h, icon } from './dom';
 import { FindBar, IFindMatch, findMatches, highlights, rangesIn } from './find';
 import { plainHost } from './host';
 import { ItemRenderer, searchText } from './items';
+import type { IWorkspaceActions } from '../workspace/transcript-items';
 
 export interface ITranscriptViewOptions {
   model: TranscriptModel;
@@ -30,6 +31,8 @@ export interface ITranscriptViewOptions {
   pageSize?: number;
   /** Shown while the transcript is empty. */
   emptyText?: string;
+  /** What a turn's changes, a rewind or a fork offer to do (src/workspace/controller.ts). */
+  workspaceActions?: IWorkspaceActions;
 }
 
 /** Within this many pixels of the bottom counts as "at the bottom". */
@@ -84,6 +87,7 @@ export class TranscriptView {
     this.renderer = new ItemRenderer({
       context: this.context,
       onPermission: options.onPermission,
+      workspaceActions: options.workspaceActions,
       redraw: item => this.redraw(item)
     });
     this.more = h('button', { class: 'jp-GlueTranscript-more', type: 'button' });

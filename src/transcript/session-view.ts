@@ -20,6 +20,7 @@ import {
   sendAction,
   stateLabel
 } from '../types';
+import { WorkspaceController } from '../workspace/controller';
 import { IBlockContext } from './blocks';
 import { clockTime, formatDuration, formatTime, h, icon, iconButton } from './dom';
 import { ITranscriptHost, pageHost } from './host';
@@ -40,6 +41,8 @@ export interface ISessionViewOptions {
   host?: ITranscriptHost;
   /** `inline`: the view's own control buttons; `none`: the host shows them (JupyterLab's toolbar). */
   controls?: 'inline' | 'none';
+  /** Open another session (a fork); without it the view says where to find it. */
+  openSession?: (id: string) => void;
 }
 
 interface IControlSpec {
@@ -88,6 +91,8 @@ export class SessionView {
   readonly host: ITranscriptHost;
   /** Emitted whenever the session's JSON changes (state, title, …). */
   readonly sessionChanged = new Emitter<ISession>();
+  /** Checkpoints, rewind, worktree, queue and fork (src/workspace/). */
+  readonly workspace: WorkspaceController;
 
   private _session: ISession | null = null;
   private knownSeq = 0;
@@ -165,12 +170,16 @@ export class SessionView {
     );
     this.errorEl = h('div', { class: 'jp-GlueError jp-GlueSessionView-error', role: 'alert' });
     this.errorEl.style.display = 'none';
+    this.workspace = new WorkspaceController(this, opts.api, opts.sessionId);
+    header.querySelector('.jp-GlueSessionView-heading')!.appendChild(this.workspace.headerNode);
     this.transcript = new TranscriptView({
       model: this.model,
       onPermission: (requestId, optionId) => this.answerPermission(requestId, optionId),
       context: () => this.blockContext(),
-      emptyText: 'No messages yet. Send the agent a first message below.'
+      emptyText: 'No messages yet. Send the agent a first message below.',
+      workspaceActions: this.workspace.actions
     });
+    this.transcript.node.appendChild(this.workspace.queueNode);
     this.input = h('textarea', {
       class: 'jp-GlueComposer-input',
       rows: 2,
@@ -191,7 +200,7 @@ export class SessionView {
     const composer = h(
       'div',
       { class: 'jp-GlueComposer' },
-      h('div', { class: 'jp-GlueComposer-row' }, this.input, this.composerItems, this.sendBtn),
+      h('div', { class: 'jp-GlueComposer-row' }, this.input, this.composerItems, this.sendBtn, this.workspace.sendNowButton),
       this.hint
     );
     this.agentControls = new AgentSessionControls({
@@ -262,6 +271,7 @@ export class SessionView {
     }
     this.disposed = true;
     this.stream?.close();
+    this.workspace.dispose();
     this.transcript.dispose();
     this.agentControls.dispose();
     this.slash.dispose();
@@ -365,6 +375,7 @@ export class SessionView {
 
   private onEvents(events: IEvent[]): void {
     this.model.apply(events);
+    this.workspace.onEvents(events);
     let refresh = false;
     for (const ev of events) {
       if (ev.seq <= this.knownSeq) {
@@ -473,10 +484,11 @@ export class SessionView {
     this.clearError();
     this.updateControls();
     try {
+      // While a turn runs the server queues the message (the queue shows under the transcript).
       const s =
-        action === 'prompt'
-          ? await this.opts.api.prompt(this.opts.sessionId, message)
-          : await this.opts.api.resume(this.opts.sessionId, message);
+        action === 'resume'
+          ? await this.opts.api.resume(this.opts.sessionId, message)
+          : await this.opts.api.prompt(this.opts.sessionId, message);
       if (text === undefined) {
         this.input.value = '';
       }
@@ -560,7 +572,21 @@ export class SessionView {
     input.addEventListener('blur', () => void finish(true));
   }
 
-  private showError(message: string): void {
+  get openSession(): ((id: string) => void) | undefined {
+    return this.opts.openSession;
+  }
+
+  /** The composer's text, for "Send now" (src/workspace/controller.ts). */
+  takeComposerText(): string {
+    return this.input.value.trim();
+  }
+
+  clearComposer(): void {
+    this.input.value = '';
+    this.updateControls();
+  }
+
+  showError(message: string): void {
     this.errorEl.textContent = '';
     const close = h('button', { type: 'button', class: 'jp-GlueError-close', title: 'Dismiss', 'aria-label': 'Dismiss' }, '×');
     close.addEventListener('click', () => this.clearError());
@@ -610,6 +636,7 @@ export class SessionView {
     if (s.state === 'failed' && s.error) {
       this.metaEl.appendChild(h('span', { class: 'jp-GlueSessionView-failure', text: s.error, title: s.error }));
     }
+    this.workspace.update(s);
     this.updateTime();
     this.updateControls();
     this.agentControls.update(s);
@@ -665,8 +692,11 @@ export class SessionView {
       b.classList.toggle('jp-mod-busy', this.busy === control);
     }
     const action = sendAction(state);
-    this.sendBtn.textContent = action === 'resume' ? 'Resume & send' : 'Send';
+    this.sendBtn.textContent = action === 'resume' ? 'Resume & send' : action === 'queue' ? 'Queue' : 'Send';
+    this.sendBtn.title =
+      action === 'queue' ? 'Send this message when the turn ends (you can still edit or remove it)' : '';
     this.sendBtn.disabled = gone || !!this.busy || !action || !this.input.value.trim();
+    this.workspace.composerChanged(!!this.input.value.trim(), gone || !!this.busy);
     this.input.disabled = gone;
     let hint: string;
     let placeholder: string;
@@ -684,12 +714,15 @@ export class SessionView {
         placeholder = 'Message the agent';
         break;
       case 'running':
+        hint = 'The agent is working: Enter queues your message for when the turn ends; Send now interrupts it.';
+        placeholder = 'Your next message (queued until the turn ends)';
+        break;
       case 'interrupting':
-        hint = 'The agent is working: wait for the turn to end, or interrupt it.';
-        placeholder = 'You can type your next message now';
+        hint = 'Interrupting: Enter queues your message; it is sent as soon as the turn has ended.';
+        placeholder = 'Your next message';
         break;
       case 'starting':
-        hint = 'The agent is starting…';
+        hint = 'The agent is starting: Enter queues your message; it goes as soon as the agent is ready.';
         placeholder = 'You can type your first message now';
         break;
       case 'stopping':

@@ -75,7 +75,8 @@ def test_start_watch_and_interrupt(page, lab_server, open_lab):
     expect(header_dot(view)).to_have_attribute("data-state", "idle")
     expect_controls(view, {"pause", "stop"})
     frozen = message.inner_text()
-    items_of_turn_1 = view.locator(".jp-GlueItem").count()
+    # (The turn's Changes summary follows its end, outside the turn: not counted here.)
+    items_of_turn_1 = view.locator(".jp-GlueItem:not(.jp-GlueItem-workspace)").count()
 
     # The composer stays usable; a whole new turn runs (longer than the sleep turn's 1 s
     # chunk interval) and not one more word of the cancelled turn arrives meanwhile.
@@ -84,7 +85,7 @@ def test_start_watch_and_interrupt(page, lab_server, open_lab):
     expect(turn_ends(view).nth(1)).to_have_attribute("data-stop-reason", "end_turn")
     assert message.inner_text() == frozen
     first_turn_end = turn_ends(view).first
-    assert view.locator(".jp-GlueItem").nth(items_of_turn_1 - 1).get_attribute("data-index") == \
+    assert view.locator(".jp-GlueItem:not(.jp-GlueItem-workspace)").nth(items_of_turn_1 - 1).get_attribute("data-index") == \
         first_turn_end.get_attribute("data-index")
     assert page.glue_errors == []
 
