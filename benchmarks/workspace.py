@@ -8,8 +8,8 @@ mid-sized code base), then for each round makes "a turn of a few edits" (3 files
 
   reference   `git stash create` (the work tree's tracked changes as a commit, nothing kept)
   ours        the checkpoint after the turn (snapshot through the private index, commit, ref),
-              the checkpoint before the next turn (nothing changed meanwhile), and the turn's
-              change summary (after-turn snapshot + diff), as the engine runs them
+              the turn's file list (a diff of its two checkpoints, recorded as turn_changes), and
+              the checkpoint before the next turn (nothing changed meanwhile)
 
 and the disk a turn costs (bytes of new objects in .git/objects, ours and stash's). Also: the
 first checkpoint of a session (its private index copied from the user's), a rewind of the turn,
@@ -131,8 +131,10 @@ async def measure(files: int, rounds: int, tmp: Path) -> dict:
         seconds, _ = await atimed(workspace.checkpoint(turn, "after"))
         after.append(seconds)
         ours_disk.append(objects_bytes(git_dir) - size)
-        seconds, _ = await atimed(workspace.after_turn(turn))
-        summary.append(seconds)
+        before_commit = await workspace._snapshotter.resolve(workspace.ref(f"turn-{turn}-before"))
+        after_commit = await workspace._snapshotter.resolve(workspace.ref(f"turn-{turn}-after"))
+        seconds, _ = await atimed(workspace._diff(before_commit, after_commit, [], patches=False))
+        summary.append(seconds)   # what after_turn adds to the checkpoint: the turn's file list
         seconds, _ = await atimed(workspace.before_turn(turn + 1))
         before_next.append(seconds)
 
@@ -184,7 +186,8 @@ def report(r: dict) -> None:
     print(f"{'':44} {'time':>10} {'disk':>11}")
     print(f"{'git stash create (reference)':44} {ms(med(r['stash'])):>10} {kb(med(r['stash_disk'])):>11}")
     print(f"{'checkpoint after a turn (ours)':44} {ms(med(r['after'])):>10} {kb(med(r['ours_disk'])):>11}")
-    print(f"{'  + change summary (after_turn in all)':44} {ms(med(r['summary'])):>10}")
+    label = "  + the turn's file list (diff of checkpoints)"
+    print(f"{label:44} {ms(med(r['summary'])):>10}")
     print(f"{'checkpoint before the next turn (no change)':44} {ms(med(r['before_next'])):>10}")
     print(f"{'first checkpoint of a session':44} {ms(r['first']):>10}")
     ratio = med(r["after"]) / med(r["stash"])
