@@ -152,4 +152,4 @@ async def test_hang_on_close_never_answers(state_dir, cwd):
 async def test_no_close_does_not_offer_session_close(state_dir, cwd):
     async with running(state_dir, "--no-close") as agent:
         initialized = json.loads(next(line for line in agent.raw if '"agentCapabilities"' in line))
-        assert initialized["result"]["agentCapabilities"]["sessionCapabilities"] == {"list": {}}
+        assert initialized["result"]["agentCapabilities"]["sessionCapabilities"] == {"list": {}, "fork": {}}

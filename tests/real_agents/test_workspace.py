@@ -1,4 +1,4 @@
-"""Checkpoints, rewind, the queue and "send now" with the real agents (see conftest.REAL_AGENTS),
+"""Checkpoints, rewind, the queue and "send now" with the real agents (see agents.REAL_AGENTS),
 offline against their fake models: what a real agent writes is in its turn's changes and is
 rewound exactly; a message sent while it works waits, or steers the turn where the agent
 advertises native steering (Claude's adapter does), else interrupts it."""
