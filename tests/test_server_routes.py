@@ -17,7 +17,7 @@ async def test_info_agents_and_openapi(glue_api):
     # Installed agents were checked: started in an empty folder, asked `initialize`, ended.
     demo = agents["demo"]
     assert demo["check"]["ok"] and demo["version"] == info["version"]
-    assert demo["capabilities"] == {"load": True, "resume": False, "list": True, "fork": False,
+    assert demo["capabilities"] == {"load": True, "resume": False, "list": True, "fork": True,
                                     "close": True, "prompt": ["text", "embedded_context"]}
     assert agents["missing"]["check"] is None and agents["missing"]["capabilities"] is None
     cached = (await glue_api.ok("GET", "agents"))["agents"]
