@@ -92,6 +92,13 @@ class Waiter:
     async def turn_end(self, session_id: str, after_seq: int = 0, timeout: float = 20) -> dict:
         return await self.kind(session_id, "turn_end", after_seq, timeout)
 
+    async def checkpointed(self, session_id: str, after_seq: int = 0, timeout: float = 20) -> dict:
+        """A turn's end as a user sees it: its changes listed (recorded after turn_end) and the
+        session idle again. Returns the turn_changes event."""
+        summary = await self.kind(session_id, "turn_changes", after_seq, timeout)
+        await self.state(session_id, "idle", timeout=timeout)
+        return summary
+
     def text(self, session_id: str, turn: int | None = None) -> str:
         return "".join(
             e["data"]["text"] for e in self.manager.events(session_id)

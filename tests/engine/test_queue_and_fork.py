@@ -21,6 +21,17 @@ async def running(manager, wait, agent="demo", prompt=LONG, **kwargs):
     return session["id"]
 
 
+async def two_turns(manager, wait, agent: str, first: str, second: str) -> str:
+    """A session of `agent` that has finished two turns (their changes listed), idle."""
+    session = await manager.start_session(agent, prompt=first)
+    sid = session["id"]
+    await wait.checkpointed(sid)
+    seq = manager.get(sid)["last_seq"]
+    await manager.prompt(sid, second)
+    await wait.checkpointed(sid, seq)
+    return sid
+
+
 @pytest.fixture
 async def manager(open_manager):
     return await open_manager(permission_policy="allow")
@@ -125,12 +136,7 @@ async def test_the_queue_survives_a_restart_and_is_sent_on_resume(open_manager, 
 
 
 async def test_fork_at_the_latest_turn_uses_the_agents_own_fork(manager, wait):
-    parent = await manager.start_session("demo", prompt="quick first")
-    pid = parent["id"]
-    await wait.kind(pid, "turn_changes")
-    await manager.prompt(pid, "quick second")
-    await wait.event(pid, lambda e: e["kind"] == "turn_end" and e["turn"] == 2)
-    await wait.state(pid, "idle")
+    pid = await two_turns(manager, wait, "demo", "quick first", "quick second")
     child = await manager.fork(pid)
     cid = child["id"]
     assert child["turns"] == 2 and child["state"] == "idle" and "(fork at turn 2)" in child["title"]
@@ -145,11 +151,7 @@ async def test_fork_at_the_latest_turn_uses_the_agents_own_fork(manager, wait):
 
 
 async def test_fork_at_an_earlier_turn_is_seeded_with_the_transcript_up_to_it(manager, wait):
-    parent = await manager.start_session("demo-nofork", prompt="quick alpha")
-    pid = parent["id"]
-    await wait.kind(pid, "turn_changes")
-    await manager.prompt(pid, "quick beta")
-    await wait.event(pid, lambda e: e["kind"] == "turn_end" and e["turn"] == 2)
+    pid = await two_turns(manager, wait, "demo-nofork", "quick alpha", "quick beta")
     child = await manager.fork(pid, turn=1, title="Try another way")
     cid = child["id"]
     assert child["title"] == "Try another way" and child["turns"] == 1
@@ -178,12 +180,10 @@ async def test_a_fork_of_a_worktree_session_gets_its_own_worktree_with_the_files
     project = make_repo(workdir / "proj", {"app.py": "A = 1\n"})
     parent = await manager.start_session("demo", str(project), prompt="edit append app.py TURN1", isolate=True)
     pid = parent["id"]
-    await wait.kind(pid, "turn_changes")
-    await wait.state(pid, "idle")
+    await wait.checkpointed(pid)
     seq = manager.get(pid)["last_seq"]
     await manager.prompt(pid, "edit append app.py TURN2")
-    await wait.kind(pid, "turn_changes", after_seq=seq)
-    await wait.state(pid, "idle")
+    await wait.checkpointed(pid, seq)
     child = await manager.fork(pid, turn=1)
     tree = child["workspace"]["worktree"]
     assert tree["path"] != parent["workspace"]["worktree"]["path"] and tree["base"] == "main"

@@ -73,8 +73,7 @@ async def test_rewind_across_several_turns_and_undo(manager, wait, repo):
     start = tree_of(repo)
     session = await manager.start_session("demo", str(repo), prompt="edit create one.txt 1; append src/util.py Y = 1")
     sid = session["id"]
-    await wait.kind(sid, "turn_changes")
-    await wait.state(sid, "idle")
+    await wait.checkpointed(sid)
     seq = manager.get(sid)["last_seq"]
     await manager.prompt(sid, "edit delete one.txt; create two/three.txt 3; run mkdir -p gen && echo x > gen/x")
     await wait.kind(sid, "turn_changes", after_seq=seq)
@@ -92,8 +91,7 @@ async def test_rewind_across_several_turns_and_undo(manager, wait, repo):
 
 async def test_rewind_is_refused_while_another_session_runs_in_the_same_folder(manager, wait, repo):
     first = await manager.start_session("demo", str(repo), prompt="edit create mine.txt 1")
-    await wait.kind(first["id"], "turn_changes")
-    await wait.state(first["id"], "idle")
+    await wait.checkpointed(first["id"])
     other = await manager.start_session("demo", str(repo / "src"), prompt="edit wait 30")
     with pytest.raises(IllegalControl, match=rf"“edit wait 30” \({other['id'][:8]}\) is running in the same folder"):
         await manager.workspaces.rewind(first["id"], to_turn=1)
@@ -151,8 +149,7 @@ async def test_a_crash_in_the_middle_of_a_rewind_is_finished_when_the_engine_ope
     ops = "; ".join(f"create gen/{i}.txt {i}" for i in range(12))
     session = await manager.start_session("demo", str(repo), prompt=f"edit {ops}")
     sid = session["id"]
-    await wait.kind(sid, "turn_changes")
-    await wait.state(sid, "idle")
+    await wait.checkpointed(sid)
     real = rewind_module.apply
 
     def crash(root, steps, blobs):
@@ -178,8 +175,7 @@ async def test_an_isolated_session_works_in_its_worktree_and_merges_back(manager
     sid = session["id"]
     tree = session["workspace"]["worktree"]
     assert session["cwd"] == tree["path"] != str(project)
-    await wait.kind(sid, "turn_changes")
-    await wait.state(sid, "idle")
+    await wait.checkpointed(sid)
     assert (project / "app.py").read_text() == "A = 1\n"
     status = await manager.workspaces.worktree(sid)
     assert status["uncommitted"] == 1 and [c["path"] for c in status["changes"]] == ["app.py"]
