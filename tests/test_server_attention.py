@@ -13,6 +13,8 @@ import pytest
 async def test_a_finished_turn_needs_you_until_seen(glue_api):
     sid = (await glue_api.start(prompt="quick"))["id"]
     done = await glue_api.wait_for(sid, lambda s: s["state"] == "idle" and s["turns"] == 1)
+    # The turn's changes (turn_changes) are recorded just after idle: the log's last event.
+    await glue_api.wait_event(sid, lambda e: e["kind"] == "turn_changes")
     turn_end = [e for e in await glue_api.events(sid) if e["kind"] == "turn_end"][-1]
     assert done["needs_you"] == "turn_done"
     assert done["attention_seq"] == turn_end["seq"] > done["seen_seq"]

@@ -125,9 +125,12 @@ def _first_event(client, session_id: str, after_seq: int, matches, timeout: floa
     return None
 
 
-# Events after which a session's snapshot (state, turns, pending permissions, title) may differ.
+# Events after which a session's snapshot (state, turns, pending permissions, title, the agent's
+# mode/usage/commands, the queue, the workspace) may differ.
 SNAPSHOT_KINDS = frozenset({"state", "turn_start", "turn_end", "permission_request", "permission_answer",
-                            "resume", "session_info"})
+                            "resume", "session_info", "config_change", "usage", "commands",
+                            "message_queued", "queued_message_edited", "queued_message_removed",
+                            "turn_changes", "rewind", "worktree", "merge", "discard", "fork", "forked_from"})
 
 
 def wait_for_session(client, session_id: str, predicate, timeout: float | None = None) -> dict:

@@ -71,6 +71,10 @@ def missing_browser() -> str | None:
 def pytest_collection_modifyitems(config, items):
     # In CI the browser tests are part of the contract: a missing browser is a failure.
     require(items, Path(__file__).parent, "ui", missing_browser(), "browser tests")
+    # The session-wide sync Playwright keeps its event loop running on the main thread until the
+    # end of the run, so an asyncio test after the first browser test cannot start its own loop
+    # ("Runner.run() cannot be called from a running event loop"): browser tests go last.
+    items.sort(key=lambda item: item.get_closest_marker("ui") is not None)
 
 
 def pytest_configure(config):
