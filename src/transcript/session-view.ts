@@ -502,19 +502,13 @@ export class SessionView {
     }
   }
 
-  /** Enter while the agent cannot take a message: say why, keep the text. */
+  /** Enter while the session cannot take a message (stopping, not loaded): say why, keep the
+   * text. (While a turn runs or the agent starts, a message is queued: sendAction.) */
   private explainCannotSend(): void {
-    const state = this.state;
     const why =
-      state === 'running' || state === 'interrupting'
-        ? `The agent is still working on your last message, so this one was not sent. Wait for the turn to end, or ${
-            this.opts.compact ? 'Interrupt agent' : 'interrupt it'
-          } first — your text stays here.`
-        : state === 'starting'
-          ? 'The agent is still starting; send your message once it is ready — your text stays here.'
-          : state === 'stopping'
-            ? 'The session is stopping; resume it afterwards to send this — your text stays here.'
-            : 'The session is not loaded yet; try again in a moment.';
+      this.state === 'stopping'
+        ? 'The session is stopping; resume it afterwards to send this — your text stays here.'
+        : 'The session is not loaded yet; try again in a moment.';
     this.hint.textContent = why;
     this.hint.classList.remove('jp-mod-nudge');
     void this.hint.offsetWidth; // restart the flash

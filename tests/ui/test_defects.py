@@ -388,14 +388,13 @@ def test_11_folders_times_thoughts_and_enter_while_running(page, lab_server, ope
     thought.locator("summary").click()
     expect(thought.locator(".jp-GlueThought-preview")).to_be_hidden()
     expect(thought.locator(".jp-GlueThought-text")).to_be_visible()
-    # Enter while the agent works: it says why nothing was sent, and keeps the text.
+    # Enter while the agent works: the message waits in the queue (issue 11), the hint says so.
     send(view, "sleep for a while")
     expect(header_dot(view)).to_have_attribute("data-state", "running")
     composer = view.locator(".jp-GlueComposer-input")
+    expect(view.locator(".jp-GlueComposer-hint")).to_contain_text("Enter queues your message")
     composer.fill("my next question")
     composer.press("Enter")
-    hint = view.locator(".jp-GlueComposer-hint")
-    expect(hint).to_have_class(re.compile("jp-mod-nudge"))
-    expect(hint).to_contain_text("still working on your last message, so this one was not sent")
-    expect(composer).to_have_value("my next question")
+    expect(view.locator(".jp-GlueQueue-item")).to_contain_text("my next question")
+    expect(composer).to_have_value("")
     shots(page, artifacts, "defect-11-details", target=view, phone=full_width)

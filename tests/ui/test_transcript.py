@@ -101,6 +101,9 @@ def test_find_in_the_transcript(page, lab_server, open_lab, artifacts):
     bar = view.locator(".jp-GlueFind")
     expect(bar).to_be_visible()
     expect(bar.locator("input")).to_be_focused()
+    # Find starts at the first match on screen: from the top, that is the first of all (each turn's
+    # Changes card makes two turns taller than the view, which opens at the end).
+    view.locator(".jp-GlueTranscript").evaluate("el => { el.scrollTop = 0; }")
     bar.locator("input").fill("hello from the glue demo agent")
     # In both turns: the echo tool's output (folded away until found) and the reply.
     count = bar.locator(".jp-GlueFind-count")

@@ -207,6 +207,7 @@ def test_worktree_session_shows_its_branch_and_merges(page: Page, lab_server, op
     panel = show_panel(page)
     panel.get_by_role("button", name="New session", exact=True).click()
     form = panel.locator("form.jp-GlueNew")
+    expect(form.locator("select.jp-GlueNew-agent")).to_have_value("demo")   # the agents have been checked
     form.locator("input.jp-GlueNew-folder").fill("worktree-ui")
     form.locator("input.jp-GlueNew-title").fill("Tidy app")
     form.get_by_text("Worktree of its own").click()
