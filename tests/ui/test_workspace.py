@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from lab import panel_button
 from test_panel import open_session, send, show_panel, turn_ends
 
 pytestmark = pytest.mark.timeout(300)
@@ -205,7 +206,7 @@ def test_worktree_session_shows_its_branch_and_merges(page: Page, lab_server, op
     repo = make_repo(lab_server.root_dir, "worktree-ui")
     open_lab(page)
     panel = show_panel(page)
-    panel.get_by_role("button", name="New session", exact=True).click()
+    panel_button(page, "glue:new-session").click()
     form = panel.locator("form.jp-GlueNew")
     expect(form.locator("select.jp-GlueNew-agent")).to_have_value("demo")   # the agents have been checked
     form.locator("input.jp-GlueNew-folder").fill("worktree-ui")
