@@ -29,8 +29,18 @@ export function languageOfPath(path: string): string {
   return EXTENSION_LANGUAGES[ext] ?? ext;
 }
 
-/** A code block: language, actions and copy on a bar; the code highlighted by the host. */
-export function codeBlock(code: string, language: string, ctx: IBlockContext, label?: string): HTMLElement {
+/**
+ * A code block: language, actions and copy on a bar; the code highlighted by the host.
+ * `withActions: false` for previews of what an agent asks to write or run: Copy only (nothing
+ * should insert or run what the user has not approved yet).
+ */
+export function codeBlock(
+  code: string,
+  language: string,
+  ctx: IBlockContext,
+  label?: string,
+  withActions = true
+): HTMLElement {
   const codeEl = h('code', { class: language ? `language-${language}` : '' });
   const actions = h('span', { class: 'jp-GlueCode-actions' });
   const status = h('span', { class: 'jp-GlueCodeActions-status', role: 'status' });
@@ -47,7 +57,7 @@ export function codeBlock(code: string, language: string, ctx: IBlockContext, la
     h('pre', { class: 'jp-GlueCode-pre' }, codeEl)
   );
   const context: ICodeBlockContext = { code, language, sessionId: ctx.sessionId, surface: ctx.surface, node: block };
-  for (const action of ctx.host.codeBlockActions.for(context)) {
+  for (const action of withActions ? ctx.host.codeBlockActions.for(context) : []) {
     const title = typeof action.title === 'function' ? action.title(context) : action.title;
     const b = h('button', {
       type: 'button',

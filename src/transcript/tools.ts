@@ -56,7 +56,7 @@ export function newFileView(path: string, content: string, ctx: IBlockContext, v
       fileLink({ path }, shownPath(path, ctx.cwd), ctx),
       h('span', { class: 'jp-GlueDiff-stat', text: `${lines} line${lines === 1 ? '' : 's'}` })
     ),
-    codeBlock(content.replace(/\n$/, ''), languageOfPath(path), ctx, baseName(path))
+    codeBlock(content.replace(/\n$/, ''), languageOfPath(path), ctx, baseName(path), false)
   );
 }
 
@@ -77,7 +77,7 @@ export function commandView(command: string, folder: string, ctx: IBlockContext)
     'div',
     { class: 'jp-GlueCommand' },
     h('div', { class: 'jp-GlueCommand-where' }, 'Run in ', fileLink({ path: folder }, folder, ctx, 'jp-GlueFile')),
-    codeBlock(command, 'shell', ctx, 'command')
+    codeBlock(command, 'shell', ctx, 'command', false)
   );
 }
 

@@ -191,6 +191,9 @@ def test_permission_requests_show_what_will_happen(page, lab_server, open_lab, a
     expect(card.locator(".jp-GlueDiff-path")).to_contain_text("New file brand-new.py")
     block = card.locator(".jp-GlueCode[data-language='python']")
     expect(block.locator("code")).to_have_text("Written by the glue demo agent.")
+    # A preview of what the agent asks to write: Copy, but nothing that runs or inserts it.
+    expect(block.locator(".jp-GlueCodeActions button")).to_have_count(1)
+    expect(block.locator(".jp-GlueCodeActions button[data-action='copy']")).to_be_visible()
     shots(page, artifacts, "permission-new-file", target=view, phone=full_width)
 
     view = open_session(page, run["id"])
