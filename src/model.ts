@@ -340,6 +340,7 @@ export class TranscriptModel {
         }
         this.updateTool(item, d);
         this.noteFiles(turn, item);
+        this.completePermissions(turn, item);
         break;
       }
       case 'plan': {
@@ -547,6 +548,35 @@ export class TranscriptModel {
       item.rawOutput = d.raw_output;
     }
     this.touch(item);
+  }
+
+  /**
+   * A request may come before the agent describes its tool call (Codex asks about a file change
+   * first, with no path): what arrives later about that call fills the waiting card in.
+   */
+  private completePermissions(turn: number | null, tool: IToolItem): void {
+    for (const p of this.permissions.values()) {
+      if (p.answer || p.turn !== turn || p.tool.toolCallId !== tool.toolCallId) {
+        continue;
+      }
+      const info = p.tool;
+      let changed = false;
+      if (!info.content.length && tool.content.length) {
+        info.content = tool.content;
+        changed = true;
+      }
+      if (!info.locations.length && tool.locations.length) {
+        info.locations = tool.locations;
+        changed = true;
+      }
+      if (info.rawInput === undefined && tool.rawInput !== undefined) {
+        info.rawInput = tool.rawInput;
+        changed = true;
+      }
+      if (changed) {
+        this.touch(p);
+      }
+    }
   }
 
   private noteFiles(turn: number | null, item: IToolItem): void {

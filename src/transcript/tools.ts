@@ -150,7 +150,20 @@ export function whatWillHappen(tool: IToolCallInfo, ctx: IBlockContext): HTMLEle
   }
   const views = contentViews(tool.content, ctx);
   const rest = inputView(input);
-  return rest ? [...views, rest] : views;
+  // The files it names, when nothing above shows them (a diff or a new file names its own).
+  const files = tool.locations.length
+    ? [
+        h(
+          'div',
+          { class: 'jp-GluePermission-files' },
+          tool.locations.length === 1 ? 'File ' : 'Files ',
+          ...tool.locations.map(l =>
+            fileLink({ path: l.path, line: l.line ?? undefined }, shownPath(l.path, ctx.cwd), ctx)
+          )
+        )
+      ]
+    : [];
+  return [...files, ...views, ...(rest ? [rest] : [])];
 }
 
 export function stringify(value: unknown, indent = 2): string {

@@ -167,6 +167,22 @@ def test_search_results_show_a_snippet_and_open_at_the_match(page, lab_server, o
     expect(current).to_be_in_viewport()
 
 
+def test_a_request_that_names_only_its_files_shows_them(page, lab_server, open_lab, artifacts):
+    """Codex's adapter asks about a file change before describing the tool call, naming only the
+    paths: the card names the file before Allow; the diff shows in the tool call once it comes."""
+    s = start(lab_server, "write codex-style.md, paths only", "Paths only", wait=None)
+    lab_server.wait_session(s["id"], lambda x: x["pending_permissions"] == 1)
+    open_lab(page)
+    view = open_session(page, s["id"])
+    card = view.locator(".jp-GlueItem-permission")
+    expect(card.locator(".jp-GluePermission-files")).to_have_text("File codex-style.md")
+    shots(page, artifacts, "permission-paths-only", target=view, phone=full_width)
+    option(card, "allow_once").click()
+    expect(view).to_have_attribute("data-state", "idle")
+    assert (lab_server.root_dir / "codex-style.md").exists()
+    expect(view.locator(".jp-GlueItem-tool .jp-GlueDiff-path")).to_contain_text("codex-style.md")
+
+
 def test_permission_requests_show_what_will_happen(page, lab_server, open_lab, artifacts):
     (lab_server.root_dir / "existing.md").write_text("# Existing\nfirst line\n")
     edit = start(lab_server, "write existing.md", "Edit a file", wait=None)

@@ -611,11 +611,18 @@ async def write_file(turn: Turn, text: str) -> str:
     location = {"path": path, "line": line} if line else {"path": path}
     tool_call = {"toolCallId": call_id, "title": f"Write {name}", "kind": "edit", "status": "pending",
                  "locations": [location], "rawInput": {"path": path, "content": new_text}}
-    await turn.start_tool(tool_call)
     # What will happen, as agents show it before approval: the diff (new file: no old text).
     diff = {"type": "diff", "path": path, "oldText": old_text, "newText": new_text}
-    try:
+    # "paths only": as Codex's adapter asks about a file change — before the tool call, naming
+    # only the paths (no diff, no input); the tool call with its diff comes once allowed.
+    paths_only = re.search(r"\bpaths only\b", text, re.IGNORECASE) is not None
+    if paths_only:
+        asked = {"toolCallId": call_id, "title": "Edit files", "kind": "edit", "status": "pending",
+                 "locations": [{"path": path}]}
+    else:
+        await turn.start_tool(tool_call)
         asked = {**tool_call, "content": [diff]}
+    try:
         choice = "allow" if turn.settings.mode == "auto" else await turn.ask_permission(asked)
     except RpcError as exc:
         await turn.update_tool(call_id, status="failed", content=[text_content(f"No permission: {exc}")])
@@ -625,6 +632,8 @@ async def write_file(turn: Turn, text: str) -> str:
         await turn.update_tool(call_id, status="failed", content=[text_content("Permission denied.")])
         await turn.stream(f"Permission to write `{name}` was denied, so I left it alone.")
         return "end_turn"
+    if paths_only:
+        await turn.start_tool({**tool_call, "status": "in_progress", "content": [diff]})
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as file:
         file.write(new_text)
