@@ -201,9 +201,12 @@ export class ItemRenderer {
       h('span', { class: 'jp-GlueTool-statusText', text: status })
     );
     const body = h('div', { class: 'jp-GlueTool-body' });
-    if (item.locations.length) {
+    // A location the card's diff already names adds nothing, unless it points at a line.
+    const diffPaths = new Set(item.content.flatMap(c => (c.type === 'diff' ? [c.path] : [])));
+    const locations = item.locations.filter(l => l.line || !diffPaths.has(l.path));
+    if (locations.length) {
       const locs = h('div', { class: 'jp-GlueTool-locations' });
-      for (const loc of item.locations) {
+      for (const loc of locations) {
         const shown = shownPath(loc.path, ctx.cwd);
         const label = loc.line ? `${shown}:${loc.line}` : shown;
         locs.appendChild(fileLink({ path: loc.path, line: loc.line ?? undefined }, label, ctx));
