@@ -60,7 +60,7 @@ def test_a_real_agent_from_the_panel_asks_before_it_writes(real, page: Page, lab
     target = lab_server.root_dir / f"from-the-lab-{real.key}.txt"
     open_lab(page)
     panel = show_panel(page)
-    panel.get_by_role("button", name="New session", exact=True).click()
+    panel.locator('.jp-GlueSessionsPanel-toolbar [data-command="glue:new-session"]').click()  # "New"
     form = panel.locator("form.jp-GlueNew")
     form.locator("select.jp-GlueNew-agent").select_option(real.agent)
     # The form says the agent can work before the user starts it.
