@@ -35,6 +35,8 @@ export class NewSessionForm {
   private agents: IAgent[] = [];
   private folderTouched = false;
   private busy = false;
+  /** Start was asked for before the agents' check answered: start once it does. */
+  private startWhenChecked = false;
 
   constructor(private readonly opts: INewSessionFormOptions) {
     this.agentSelect = h('select', { class: 'jp-GlueNew-agent', name: 'agent', 'aria-label': 'Agent' });
@@ -128,6 +130,7 @@ export class NewSessionForm {
   /** Called each time the form is shown; `folder` (root-relative) starts it there. */
   async open(folder?: string): Promise<void> {
     this.errorEl.style.display = 'none';
+    this.startWhenChecked = false;
     if (folder !== undefined) {
       this.folderInput.value = folder;
       this.folderTouched = true;
@@ -162,6 +165,7 @@ export class NewSessionForm {
     try {
       agents = await this.opts.api.agents();
     } catch (err) {
+      this.startWhenChecked = false;
       this.showError(`Could not list agents: ${(err as Error).message}`);
       return;
     }
@@ -183,6 +187,10 @@ export class NewSessionForm {
       this.agentSelect.value = first.name;
     }
     this.update();
+    if (this.startWhenChecked) {
+      this.startWhenChecked = false;
+      void this.submit();
+    }
   }
 
   private selected(): IAgent | undefined {
@@ -211,6 +219,15 @@ export class NewSessionForm {
   }
 
   async submit(): Promise<void> {
+    if (!this.agents.length) {
+      // The first check of the agents takes a few seconds: keep the user's Start, say so.
+      this.startWhenChecked = true;
+      this.agentHint.textContent = 'Checking the agents… the session starts as soon as they answer.';
+      this.agentHint.dataset.level = 'info';
+      this.agentHint.style.display = '';
+      this.startBtn.disabled = true;
+      return;
+    }
     const agent = this.selected();
     if (this.busy || !agent || !agent.installed) {
       return;

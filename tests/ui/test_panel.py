@@ -58,6 +58,28 @@ def test_empty_panel_and_composer_defaults(page, lab_server, open_lab, artifacts
     assert page.glue_errors == []
 
 
+def test_start_before_the_agents_are_checked_is_kept(page, lab_server, open_lab):
+    """The first check of the agents takes seconds with real agents: a Start pressed meanwhile
+    is said and kept, and the session starts once the check answers (it used to do nothing)."""
+    held = []
+    page.route("**/api/glue/agents*", lambda route: held.append(route))
+    open_lab(page)
+    panel = show_panel(page)
+    panel_button(page, "glue:new-session").click()
+    form = panel.locator("form.jp-GlueNew")
+    form.locator("textarea.jp-GlueNew-prompt").fill("quick, started before the check")
+    form.locator("textarea.jp-GlueNew-prompt").press("Enter")
+    expect(form.locator(".jp-GlueNew-hint")).to_contain_text("starts as soon as they answer")
+    expect(form.get_by_role("button", name="Start")).to_be_disabled()
+    assert held, "the form asked for the agents"
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/glue/agents*")
+    view = page.locator("#jp-main-dock-panel .jp-GlueSessionView:visible")
+    expect(view).to_contain_text("quick, started before the check")
+    expect(form).to_be_hidden()
+
+
 def test_start_watch_and_interrupt(page, lab_server, open_lab):
     open_lab(page)
     view = start_from_composer(page, "sleep a little, then answer", title="Interrupt me")
