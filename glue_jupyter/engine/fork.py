@@ -65,6 +65,9 @@ async def fork(manager, session_id: str, turn: int | None = None, title: str | N
         "updated_at": now, "paused_since": None, "last_seq": len(copied), "exit_code": None,
         "resumed_via": None, "agent_session_id": None, "turns": turn, "error": None,
         "seen_seq": len(copied), "attention_seq": 0, "notebook": parent.row.get("notebook"),
+        # The mode, model and options the user chose for the parent hold for the fork too:
+        # re-applied on the fork's own agent session once it is open (as after a resume).
+        "config": parent.row.get("config"), "config_chosen": parent.row.get("config_chosen"),
     }
     manager.store.insert_session(row)
     if copied:

@@ -312,7 +312,9 @@ class Session(AgentSessionMixin):
 
         self.spec = spec
         self._garbage_seen = 0
-        wanted = self.options.wanted() if resume else []
+        # The user's options, to put back on the agent session: after a resume, or on a fork's
+        # fresh one (a new session has chosen nothing yet).
+        wanted = self.options.wanted()
         argv = spec.resolve_argv() or spec.argv
         cwd = self.row["cwd"]
         try:
@@ -340,7 +342,7 @@ class Session(AgentSessionMixin):
                 self._update(agent_session_id=answer["sessionId"])
                 self._take_offers(answer)
             await self._hold_permission_policy()
-            if resume:
+            if wanted:
                 await self._reapply(wanted)
         except Exception as exc:
             if isinstance(exc, ConnectionError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from glue_jupyter.engine import IllegalControl, InvalidRequest
@@ -162,6 +164,27 @@ async def test_fork_at_an_earlier_turn_is_seeded_with_the_transcript_up_to_it(ma
     await manager.prompt(cid, "recall")
     await wait.event(cid, lambda e: e["kind"] == "turn_end" and e["turn"] == 2)
     assert "quick alpha" in wait.text(cid, 2) and "quick beta" not in wait.text(cid, 2)
+
+
+@pytest.mark.parametrize("agent, turn, via", [("demo", 2, "native"), ("demo-nofork", 1, "seeded")])
+async def test_a_fork_keeps_the_mode_and_model_its_parent_was_set_to(manager, wait, agent, turn, via):
+    pid = await two_turns(manager, wait, agent, "quick first", "quick second")
+    await manager.configure(pid, "mode", "plan")
+    await manager.configure(pid, "model", "demo-thorough")
+    child = await manager.fork(pid, turn=turn)
+    cid = child["id"]
+    assert next(e for e in manager.events(cid) if e["kind"] == "forked_from")["data"]["via"] == via
+    assert (child["mode"], child["model"]) == ("plan", "demo-thorough")
+    # Set on the fork's own agent session, not only shown: the agent answers in that mode.
+    await manager.prompt(cid, "write fork-notes.txt")
+    await wait.event(cid, lambda e: e["kind"] == "turn_end" and e["turn"] == turn + 1)
+    assert kinds(manager, cid, "permission_request", after_turn=turn) == []   # plan mode writes nothing
+    assert not (Path(manager.get(cid)["cwd"]) / "fork-notes.txt").exists()
+    assert (manager.get(cid)["mode"], manager.get(cid)["model"]) == ("plan", "demo-thorough")
+
+
+def kinds(manager, sid, kind, after_turn):
+    return [e for e in manager.events(sid) if e["kind"] == kind and (e["turn"] or 0) > after_turn]
 
 
 async def test_fork_refuses_what_cannot_be_forked(manager, wait):
