@@ -58,6 +58,16 @@ def edited_session(lab_server, name: str, prompt: str, **body) -> tuple[dict, Pa
     return session, repo
 
 
+def open_finished_session(page: Page, lab_server, open_lab, name: str, prompt: str) -> tuple[str, object, Path]:
+    """A session whose first turn (`prompt`, its requests allowed) has ended, opened in the lab:
+    (session id, its view, its repository)."""
+    session, repo = edited_session(lab_server, name, prompt)
+    sid = session["id"]
+    lab_server.wait_session(sid, lambda s: s["state"] == "idle")
+    open_lab(page)
+    return sid, open_session(page, sid), repo
+
+
 def phone(page: Page) -> None:
     """A phone's width, the sidebars folded away (as JupyterLab does on a small screen)."""
     page.set_viewport_size(PHONE)
@@ -77,14 +87,10 @@ def free_slots(lab_server):
 
 def test_changes_view_and_rewind_with_a_preview_and_confirmation(page: Page, lab_server, open_lab, artifacts,
                                                                   set_theme):
-    session, repo = edited_session(
-        lab_server, "changes-ui",
+    sid, view, repo = open_finished_session(
+        page, lab_server, open_lab, "changes-ui",
         "edit append src/app.py # tidied by the agent; create src/helpers.py def helper():\\n    return 2; "
         "delete old_notes.txt; run echo built > build.log")
-    sid = session["id"]
-    lab_server.wait_session(sid, lambda s: s["state"] == "idle")
-    open_lab(page)
-    view = open_session(page, sid)
     item = changes_item(view)
     expect(item).to_contain_text("Changes")
     expect(item).to_contain_text("4 files")
@@ -139,11 +145,7 @@ def test_changes_view_and_rewind_with_a_preview_and_confirmation(page: Page, lab
 
 
 def test_rewind_while_the_agent_works_is_refused_with_a_reason(page: Page, lab_server, open_lab):
-    session, repo = edited_session(lab_server, "busy-ui", "edit create first.txt 1")
-    sid = session["id"]
-    lab_server.wait_session(sid, lambda s: s["state"] == "idle")
-    open_lab(page)
-    view = open_session(page, sid)
+    sid, view, repo = open_finished_session(page, lab_server, open_lab, "busy-ui", "edit create first.txt 1")
     send(view, "edit wait 30")
     expect(view.locator(".jp-GlueSessionView-header > .jp-GlueDot")).to_have_attribute("data-state", "running")
     changes_item(view).get_by_role("button", name="Rewind…").click()
@@ -236,11 +238,7 @@ def test_worktree_session_shows_its_branch_and_merges(page: Page, lab_server, op
 
 
 def test_fork_from_a_turn_opens_the_fork(page: Page, lab_server, open_lab):
-    session, _ = edited_session(lab_server, "fork-ui", "quick: the first idea")
-    sid = session["id"]
-    lab_server.wait_session(sid, lambda s: s["state"] == "idle")
-    open_lab(page)
-    view = open_session(page, sid)
+    sid, view, _ = open_finished_session(page, lab_server, open_lab, "fork-ui", "quick: the first idea")
     changes_item(view).get_by_role("button", name="Fork from here").click()
     fork_view = page.locator("#jp-main-dock-panel .jp-GlueSessionView:visible")
     expect(fork_view).not_to_have_attribute("data-session-id", sid)
