@@ -99,6 +99,8 @@ export class SessionView {
   private stream: ReconnectingStream | null = null;
   private streamStatus: StreamStatus = 'connecting';
   private busy: Control | 'send' | null = null;
+  /** Settles when the message on its way has been answered (busy === 'send'). */
+  private sent: Promise<void> | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   private ticker: ReturnType<typeof setInterval> | null = null;
   private disposed = false;
@@ -471,6 +473,11 @@ export class SessionView {
 
   /** Send the composer's text: a prompt, or a resume with it for a paused/stopped session. */
   async send(text?: string): Promise<void> {
+    // A message sent while the previous one is on its way goes after it, in order.
+    while (this.busy === 'send' && this.sent) {
+      await this.sent;
+    }
+    const fromComposer = text === undefined;
     const message = (text ?? this.input.value).trim();
     const action = sendAction(this.state);
     if (!message || this.busy) {
@@ -481,6 +488,11 @@ export class SessionView {
       return;
     }
     this.busy = 'send';
+    let done!: () => void;
+    this.sent = new Promise(resolve => (done = resolve));
+    if (fromComposer) {
+      this.input.value = ''; // taken at once: the box is free for the next message
+    }
     this.clearError();
     this.updateControls();
     try {
@@ -489,15 +501,17 @@ export class SessionView {
         action === 'resume'
           ? await this.opts.api.resume(this.opts.sessionId, message)
           : await this.opts.api.prompt(this.opts.sessionId, message);
-      if (text === undefined) {
-        this.input.value = '';
-      }
       this.transcript.scrollToEnd();
       this.updateSession(s);
     } catch (err) {
       this.showError((err as Error).message);
+      if (fromComposer && !this.input.value.trim()) {
+        this.input.value = message; // not sent: give it back, unless something new was typed
+      }
     } finally {
       this.busy = null;
+      this.sent = null;
+      done();
       this.updateControls();
     }
   }

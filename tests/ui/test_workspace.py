@@ -155,6 +155,44 @@ def test_rewind_while_the_agent_works_is_refused_with_a_reason(page: Page, lab_s
     assert (repo / "first.txt").exists()
 
 
+def test_a_message_typed_while_the_previous_one_is_on_its_way_is_sent_after_it(page: Page, lab_server, open_lab):
+    """Enter, then the next message and Enter again before the server has answered the first:
+    both are sent, in order, and the second is not wiped from the message box by the first's
+    answer (it used to be lost: ignored while busy, then cleared)."""
+    session, _ = edited_session(lab_server, "typed-ui", "edit wait 60")
+    sid = session["id"]
+    open_lab(page)
+    view = open_session(page, sid)
+    expect(view.locator(".jp-GlueSessionView-header > .jp-GlueDot")).to_have_attribute("data-state", "running")
+    held = []
+    page.route(f"**/api/glue/sessions/{sid}/prompt*", lambda route: held.append(route))
+    composer = view.locator("textarea.jp-GlueComposer-input")
+    composer.fill("quick: the first thought")
+    with page.expect_request(f"**/api/glue/sessions/{sid}/prompt*"):
+        composer.press("Enter")
+    expect(composer).to_have_value("")          # taken at once: the box is free for the next one
+    composer.fill("quick: the second thought")
+    composer.press("Enter")
+    assert len(held) == 1                       # the second waits for the first's answer
+    for route in held:
+        route.continue_()
+    page.unroute(f"**/api/glue/sessions/{sid}/prompt*")
+    queue = view.locator(".jp-GlueQueue .jp-GlueQueue-item")
+    expect(queue).to_have_count(2)
+    expect(queue.first).to_contain_text("the first thought")
+    expect(queue.nth(1)).to_contain_text("the second thought")
+    expect(composer).to_have_value("")
+    # A message the server did not take comes back to the box, with the reason.
+    page.route(f"**/api/glue/sessions/{sid}/prompt*", lambda route: route.fulfill(
+        status=503, content_type="application/json", body='{"message": "Nothing was changed: the disk is full."}'))
+    composer.fill("quick: a third thought")
+    composer.press("Enter")
+    expect(view.locator(".jp-GlueSessionView-error")).to_contain_text("the disk is full")
+    expect(composer).to_have_value("quick: a third thought")
+    page.unroute(f"**/api/glue/sessions/{sid}/prompt*")
+    lab_server.stop_all()
+
+
 def test_queued_messages_can_be_edited_removed_and_sent_now(page: Page, lab_server, open_lab, artifacts, set_theme):
     session, _ = edited_session(lab_server, "queue-ui", "edit wait 60")
     sid = session["id"]
