@@ -48,6 +48,8 @@ export class AttentionSignals {
   private readonly browser = new Map<string, globalThis.Notification>();
   private readonly title = new TitleBadge();
   private asked = false;
+  /** The user's answer to "Notify me?" until the settings registry has it (a save, then a re-fetch). */
+  private answer: 'on' | 'off' | null = null;
   private firstSnapshot = true;
 
   constructor(private readonly opts: IAttentionOptions) {
@@ -244,7 +246,7 @@ export class AttentionSignals {
   // -- the browser's own notifications (opt-in) ---------------------------------------------------
 
   private mode(): string {
-    return (this.opts.settings()?.get('browserNotifications').composite as string) ?? 'ask';
+    return this.answer ?? (this.opts.settings()?.get('browserNotifications').composite as string) ?? 'ask';
   }
 
   private browserNotify(s: ISession, text: string): void {
@@ -278,8 +280,15 @@ export class AttentionSignals {
       return;
     }
     this.asked = true;
-    const save = (value: 'on' | 'off') =>
-      settings.set('browserNotifications', value).catch(err => console.warn('glue_jupyter: could not save the setting', err));
+    // The answer counts from the click: the registry only has it after its save and re-fetch,
+    // and a session may need the user in between.
+    const save = (value: 'on' | 'off') => {
+      this.answer = value;
+      settings
+        .set('browserNotifications', value)
+        .catch(err => console.warn('glue_jupyter: could not save the setting', err))
+        .finally(() => (this.answer = null));
+    };
     Notification.info('An agent needed you while JupyterLab was in the background. Get a browser notification next time?', {
       autoClose: false,
       actions: [
@@ -290,7 +299,7 @@ export class AttentionSignals {
             void N.requestPermission().then(permission => save(permission === 'granted' ? 'on' : 'off'));
           }
         },
-        { label: 'No thanks', callback: () => void save('off') }
+        { label: 'No thanks', callback: () => save('off') }
       ]
     });
   }

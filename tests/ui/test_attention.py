@@ -6,6 +6,7 @@ group of the side panel, stop all / pause all, rename. One truth: the server's `
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from lab import (BACKGROUND_TAB, PANEL, RECORD_NOTIFICATIONS, command, free_slots, open_notebook,
@@ -167,7 +168,11 @@ def test_browser_notifications_are_asked_for_once(browser, lab_server, open_lab)
         pg.evaluate("() => window.__glueBackground(false)")
         ask = pg.locator(TOAST, has_text="browser notification")
         expect(ask).to_be_visible()
-        with pg.expect_response(lambda r: SETTINGS in r.url and r.request.method == "PUT" and r.ok):
+        # JupyterLab re-reads a setting after saving it; the answer must count before that.
+        rereads = []
+        pg.route(lambda url: SETTINGS in unquote(url),
+                 lambda route: rereads.append(route) if route.request.method == "GET" else route.continue_())
+        with pg.expect_response(lambda r: SETTINGS in unquote(r.url) and r.request.method == "PUT" and r.ok):
             ask.get_by_role("button", name="Notify me").click()
         assert pg.evaluate("window.__glueAsked") == 1  # the browser's own prompt, from the click
         saved = lab_server.api("GET", f"lab/api/settings/{SETTINGS}")
@@ -176,6 +181,9 @@ def test_browser_notifications_are_asked_for_once(browser, lab_server, open_lab)
         second = start(lab_server, "quick", "Second to finish")
         lab_server.wait_session(second["id"], lambda s: s["needs_you"] == "turn_done")
         pg.wait_for_function("() => window.__glueNotified.some(n => n.body.includes('Second to finish'))")
+        assert len(rereads) == 1  # still held: the notification did not wait for it
+        rereads.pop().continue_()
+        pg.unroute_all()
         pg.evaluate("() => window.__glueBackground(false)")
         expect(pg.locator(TOAST, has_text="Second to finish")).to_be_visible()
         expect(pg.locator(TOAST, has_text="browser notification")).to_have_count(0)  # asked once
