@@ -8,7 +8,7 @@
  * Others add to it: `addHeaderItem` (header, right of the title), `addComposerItem` (beside the
  * composer's input); code-block actions go through the host (actions.ts).
  */
-import { GlueAPI, ReconnectingStream, StreamStatus } from '../client';
+import { GlueAPI, GlueRequestError, ReconnectingStream, StreamStatus } from '../client';
 import { Emitter, TranscriptModel, isOlder } from '../model';
 import {
   Control,
@@ -443,7 +443,12 @@ export class SessionView {
           this.updateSession(seen);
         }
       })
-      .catch(err => console.warn('glue_jupyter: could not mark the session seen', err))
+      .catch(err => {
+        // Forgotten meanwhile: nothing left to mark, and the stream tells the user it is gone.
+        if (!(err instanceof GlueRequestError && err.status === 404)) {
+          console.warn('glue_jupyter: could not mark the session seen', err);
+        }
+      })
       .finally(() => (this.seenPending = false));
   }
 
