@@ -90,9 +90,7 @@ export class FileSync {
           s.id,
           this.opts.api.sessionStream(s.id, s.last_seq, {
             events: events => {
-              this.queue = this.queue.then(() => this.onEvents(s.id, events)).catch(err => {
-                console.warn('glue_jupyter: could not bring an open document in step', err);
-              });
+              void this.serially(() => this.onEvents(s.id, events));
             }
           })
         );
@@ -104,6 +102,18 @@ export class FileSync {
         this.streams.delete(id);
       }
     }
+  }
+
+  /**
+   * Run `job` after every sync and answer before it. A user's answer to a conflict is one of them:
+   * the turn's end names the file again, and met halfway through "Keep mine" (saved, not yet
+   * reloaded) it looked like a new change and asked the user a second time.
+   */
+  private serially(job: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(job).catch(err => {
+      console.warn('glue_jupyter: could not bring an open document in step', err);
+    });
+    return this.queue;
   }
 
   private async onEvents(id: string, events: IEvent[]): Promise<void> {
@@ -176,7 +186,11 @@ export class FileSync {
         context.model.dirty = false;
         this.tell(`Reloaded ${basename(rel)}: the agent changed it${turnText(turn)}.`, change);
       } else {
-        this.pending.set(context, new Conflict(context, rel, change, this.opts, () => this.pending.delete(context)));
+        const conflict = new Conflict(context, rel, change, this.opts, {
+          serially: job => this.serially(job),
+          done: () => this.pending.delete(context)
+        });
+        this.pending.set(context, conflict);
       }
     }
   }
@@ -237,7 +251,7 @@ class Conflict {
     private readonly rel: string,
     private readonly change: IChange,
     private readonly opts: IFileSyncOptions,
-    private readonly done: () => void
+    private readonly sync: { serially: (job: () => Promise<void>) => Promise<void>; done: () => void }
   ) {
     this.heldSave = context.save;
     (context as any).save = async () => this.remind();
@@ -266,13 +280,13 @@ class Conflict {
         {
           label: "Reload the agent's version",
           caption: 'Discard your unsaved edits and load the file as the agent left it',
-          callback: () => void this.reload()
+          callback: () => void this.sync.serially(() => this.reload())
         },
         {
           label: 'Keep mine',
           caption: "Save your version over the agent's (its change stays in the transcript)",
           displayType: 'accent' as const,
-          callback: () => void this.keepMine()
+          callback: () => void this.sync.serially(() => this.keepMine())
         }
       ]
     };
@@ -286,7 +300,7 @@ class Conflict {
     if (this.notification) {
       Notification.dismiss(this.notification);
     }
-    this.done();
+    this.sync.done();
   }
 
   private async reload(): Promise<void> {

@@ -245,6 +245,7 @@ def test_unsaved_edits_are_never_overwritten_nor_met_with_a_dialog(page: Page, l
 
     toast.get_by_role("button", name="Keep mine").click()
     expect(dirty).to_have_count(0)
+    expect(toast).to_have_count(0)  # answered, the choice goes (its toast fades out: wait, not to meet it below)
     assert (lab_server.root_dir / "notes.py").read_text() == "x = 1\ny = 2  # mine\nz = 3  # still typing\n"
 
     # The other choice: the agent's version replaces the unsaved edits.
@@ -260,6 +261,87 @@ def test_unsaved_edits_are_never_overwritten_nor_met_with_a_dialog(page: Page, l
     expect(editor).to_contain_text(DEMO_LINE)
     expect(editor).not_to_contain_text("discarded")
     expect(page.locator(".jp-Dialog")).to_have_count(0)
+    assert own_errors(page) == []
+
+
+def wait_until(pg: Page, condition, what: str) -> None:
+    """Wait for a condition on what Playwright reports (it delivers events while the page is
+    asked something, so the page is asked: a 50 ms timer there)."""
+    for _ in range(600):
+        if condition():
+            return
+        pg.evaluate("() => new Promise(r => setTimeout(r, 50))")
+    raise AssertionError(f"never happened: {what}")
+
+
+class HeldTurnEnds:
+    """Relays each session's event stream to the page, holding back its first `turn_end` and
+    all that follows (in order: the page drops events older than one it has) until released:
+    the turn's end, which names the files again, reaches the page late."""
+
+    def __init__(self, pg: Page):
+        self.held: list[tuple[object, str]] = []
+        self.holding = True
+        pg.route_web_socket(re.compile(r"/api/glue/sessions/[^/?]+/stream"), self.relay)
+
+    def relay(self, ws) -> None:
+        server = ws.connect_to_server()
+
+        def from_server(message: str) -> None:
+            data = json.loads(message)
+            events = data.get("events", [])
+            end = next((i for i, e in enumerate(events) if e["kind"] == "turn_end"), None)
+            if not self.holding or (end is None and not self.held):
+                ws.send(message)
+                return
+            if end:
+                ws.send(json.dumps({**data, "events": events[:end]}))
+                message = json.dumps({**data, "events": events[end:]})
+            self.held.append((ws, message))
+
+        server.on_message(from_server)
+
+    def release(self) -> None:
+        self.holding = False
+        for ws, message in self.held:
+            ws.send(message)
+        self.held.clear()
+
+
+def test_a_turns_end_met_while_keep_mine_saves_asks_nothing_more(page: Page, lab_server, open_lab):
+    """The turn's end names the file the user just answered about; reaching the page while "Keep
+    mine" is saving, it must not ask again (it did: a second, stale toast about the same change)."""
+    (lab_server.root_dir / "late.py").write_text("x = 1\n")
+    turn_ends = HeldTurnEnds(page)
+    checks: list[str] = []  # the file sync's looks at the file on disk (its hash, no content)
+    page.on("response", lambda r: "late.py" in r.url and "content=0" in r.url and checks.append(r.url))
+    open_lab(page, "lab/tree/late.py?reset")
+    editor = page.locator("#jp-main-dock-panel .jp-FileEditor .cm-content")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("y = 2  # mine\n")
+    dirty = page.locator("#jp-main-dock-panel .lm-TabBar-tab.jp-mod-dirty")
+    expect(dirty).to_have_count(1)
+
+    sid = start_writing(lab_server, "late.py")
+    answer_permission(lab_server, sid)
+    conflict = page.locator(".Toastify__toast").filter(has_text="The agent changed late.py (turn 1) while you have")
+    expect(conflict).to_have_count(1)
+    wait_until(page, lambda: turn_ends.held, "the turn's end reached the relay")
+
+    saves = []
+    page.route(re.compile(r"/api/contents/late\.py(\?|$)"), lambda route: saves.append(route) if route.request.method == "PUT"
+               else route.continue_())
+    conflict.get_by_role("button", name="Keep mine").click()
+    wait_until(page, lambda: saves, "Keep mine saved")
+    checks.clear()
+    turn_ends.release()  # the turn's end arrives while the user's version is being saved
+    saves.pop().continue_()
+    expect(dirty).to_have_count(0)
+    wait_until(page, lambda: checks, "the turn's end was synced")
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    expect(conflict).to_have_count(0)
+    assert (lab_server.root_dir / "late.py").read_text() == "x = 1\ny = 2  # mine\n"
     assert own_errors(page) == []
 
 
