@@ -332,9 +332,11 @@ def open_lab(lab_server):
     def _open(pg: "Page", path: str = "lab?reset") -> "Page":
         pg.goto(lab_server.lab_url(path))
         expect(pg.locator("#jp-main-dock-panel")).to_be_visible(timeout=60_000)
-        # The app is ready when the launcher or a document shows in the main area.
+        # The app is ready when its layout is restored and the launcher or a document shows in
+        # the main area: that one takes the focus, so typing before it would be cut short.
         pg.wait_for_function("() => window.jupyterapp && window.jupyterapp.started !== undefined")
-        pg.evaluate("() => window.jupyterapp.started")
+        pg.evaluate("() => window.jupyterapp.restored")
+        pg.wait_for_function("() => !window.jupyterapp.shell.isEmpty('main')", timeout=60_000)
         return pg
 
     return _open
