@@ -212,11 +212,10 @@ def test_open_documents_reload_after_the_agent_writes_them(page: Page, lab_serve
     assert own_errors(page) == []
 
 
-def test_unsaved_edits_are_never_overwritten_nor_met_with_a_dialog(page: Page, lab_server, open_lab,
-                                                                   shoot_light_dark_phone):
-    shoot = shoot_light_dark_phone
-    (lab_server.root_dir / "notes.py").write_text("x = 1\n")
-    open_lab(page, "lab/tree/notes.py?reset")
+def open_with_an_unsaved_edit(page: Page, open_lab, lab_server, name: str):
+    """Open `name` (holding "x = 1") in the file editor and type a line, not saved."""
+    (lab_server.root_dir / name).write_text("x = 1\n")
+    open_lab(page, f"lab/tree/{name}?reset")
     editor = page.locator("#jp-main-dock-panel .jp-FileEditor .cm-content")
     expect(editor).to_be_visible()
     editor.click()
@@ -224,10 +223,20 @@ def test_unsaved_edits_are_never_overwritten_nor_met_with_a_dialog(page: Page, l
     page.keyboard.type("y = 2  # mine\n")
     dirty = page.locator("#jp-main-dock-panel .lm-TabBar-tab.jp-mod-dirty")
     expect(dirty).to_have_count(1)
+    return editor, dirty
 
-    sid = start_writing(lab_server, "notes.py")
-    answer_permission(lab_server, sid)
-    toast = page.locator(".Toastify__toast").filter(has_text="The agent changed notes.py (turn 1) while you have")
+
+def conflict_once_the_agent_writes(page: Page, lab_server, name: str):
+    """A session writes `name` (allowed); the toast that asks the user what to keep."""
+    answer_permission(lab_server, start_writing(lab_server, name))
+    return page.locator(".Toastify__toast").filter(has_text=f"The agent changed {name} (turn 1) while you have")
+
+
+def test_unsaved_edits_are_never_overwritten_nor_met_with_a_dialog(page: Page, lab_server, open_lab,
+                                                                   shoot_light_dark_phone):
+    shoot = shoot_light_dark_phone
+    editor, dirty = open_with_an_unsaved_edit(page, open_lab, lab_server, "notes.py")
+    toast = conflict_once_the_agent_writes(page, lab_server, "notes.py")
     expect(toast).to_be_visible()
     shoot(page, toast, "notebook-conflict-toast")
     page.keyboard.type("z = 3  # still typing\n")
@@ -253,9 +262,7 @@ def test_unsaved_edits_are_never_overwritten_nor_met_with_a_dialog(page: Page, l
     page.keyboard.press("Control+End")
     page.keyboard.type("w = 4  # discarded\n")
     expect(dirty).to_have_count(1)
-    sid = start_writing(lab_server, "notes.py")
-    answer_permission(lab_server, sid)
-    toast = page.locator(".Toastify__toast").filter(has_text="The agent changed notes.py (turn 1) while you have")
+    toast = conflict_once_the_agent_writes(page, lab_server, "notes.py")
     toast.get_by_role("button", name="Reload the agent's version").click()
     expect(dirty).to_have_count(0)
     expect(editor).to_contain_text(DEMO_LINE)
@@ -311,21 +318,11 @@ class HeldTurnEnds:
 def test_a_turns_end_met_while_keep_mine_saves_asks_nothing_more(page: Page, lab_server, open_lab):
     """The turn's end names the file the user just answered about; reaching the page while "Keep
     mine" is saving, it must not ask again (it did: a second, stale toast about the same change)."""
-    (lab_server.root_dir / "late.py").write_text("x = 1\n")
     turn_ends = HeldTurnEnds(page)
     checks: list[str] = []  # the file sync's looks at the file on disk (its hash, no content)
     page.on("response", lambda r: "late.py" in r.url and "content=0" in r.url and checks.append(r.url))
-    open_lab(page, "lab/tree/late.py?reset")
-    editor = page.locator("#jp-main-dock-panel .jp-FileEditor .cm-content")
-    editor.click()
-    page.keyboard.press("Control+End")
-    page.keyboard.type("y = 2  # mine\n")
-    dirty = page.locator("#jp-main-dock-panel .lm-TabBar-tab.jp-mod-dirty")
-    expect(dirty).to_have_count(1)
-
-    sid = start_writing(lab_server, "late.py")
-    answer_permission(lab_server, sid)
-    conflict = page.locator(".Toastify__toast").filter(has_text="The agent changed late.py (turn 1) while you have")
+    _, dirty = open_with_an_unsaved_edit(page, open_lab, lab_server, "late.py")
+    conflict = conflict_once_the_agent_writes(page, lab_server, "late.py")
     expect(conflict).to_have_count(1)
     wait_until(page, lambda: turn_ends.held, "the turn's end reached the relay")
 
