@@ -144,8 +144,10 @@ async def measure(files: int, rounds: int, tmp: Path) -> dict:
 
     loose_before = objects_bytes(git_dir)
     refs = len(git(repo, "for-each-ref", "refs/glue/").splitlines())
+    shared_index = sum(f.stat().st_size for f in git_dir.glob("sharedindex.*"))  # the private index's base
     await workspace.forget()
     left_refs = len(git(repo, "for-each-ref", "refs/glue/").splitlines())
+    left_shared = len(list(git_dir.glob("sharedindex.*")))
     git(repo, "gc", "-q", "--prune=now")
     loose_after_gc = objects_bytes(git_dir)
 
@@ -164,7 +166,8 @@ async def measure(files: int, rounds: int, tmp: Path) -> dict:
         "files": files, "build": t_build, "first": first, "stash": stash, "after": after, "summary": summary,
         "before_next": before_next, "ours_disk": ours_disk, "stash_disk": stash_disk, "rewind": rewind_s,
         "rewound": result["files"], "undo": undo_s, "changes": changes_s, "changed": changes["files"],
-        "refs": refs, "left_refs": left_refs, "loose_before_gc": loose_before, "loose_after_gc": loose_after_gc,
+        "refs": refs, "left_refs": left_refs, "shared_index": shared_index, "left_shared": left_shared,
+        "loose_before_gc": loose_before, "loose_after_gc": loose_after_gc,
         "shadow_first": shadow_first, "shadow_disk_first": shadow_disk_first, "shadow_turn": shadow_turn,
         "shadow_disk_turn": shadow_disk_turn, "shadow_left": settings.shadow_root.exists() and any(settings.shadow_root.iterdir()),
     }
@@ -197,8 +200,9 @@ def report(r: dict) -> None:
           f"{'met' if med(r['ours_disk']) < 16 * 1024 else 'MISSED'})")
     print(f"rewind of the last turn ({r['rewound']} files): {ms(r['rewind'])}; undo: {ms(r['undo'])}; "
           f"changes of a turn with diffs ({r['changed']} files): {ms(r['changes'])}")
-    print(f"forget: {r['refs']} refs → {r['left_refs']}; loose objects {kb(r['loose_before_gc'])} → "
-          f"{kb(r['loose_after_gc'])} after the user's `git gc --prune=now`")
+    print(f"forget: {r['refs']} refs → {r['left_refs']}; the private index's shared file "
+          f"({kb(r['shared_index'])}, once per session) → {r['left_shared']} left; loose objects "
+          f"{kb(r['loose_before_gc'])} → {kb(r['loose_after_gc'])} after the user's `git gc --prune=now`")
     print(f"outside git (shadow repository): first checkpoint {ms(r['shadow_first'])}, "
           f"{kb(r['shadow_disk_first'])}; a turn {ms(r['shadow_turn'])}, {kb(r['shadow_disk_turn'])}; "
           f"after forget: {'left' if r['shadow_left'] else 'removed'}")

@@ -16,8 +16,8 @@ GIT_ENV = {**{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
            "GIT_OPTIONAL_LOCKS": "0"}
 
 
-def git(cwd: Path, *args: str, check: bool = True) -> str:
-    done = subprocess.run(["git", "-c", "protocol.file.allow=always", *args], cwd=cwd, env=GIT_ENV,
+def git(cwd: Path, *args: str, check: bool = True, env: dict | None = None) -> str:
+    done = subprocess.run(["git", "-c", "protocol.file.allow=always", *args], cwd=cwd, env={**GIT_ENV, **(env or {})},
                           capture_output=True, text=True)
     if check and done.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")

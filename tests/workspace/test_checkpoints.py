@@ -251,6 +251,46 @@ async def test_forget_deletes_every_checkpoint_ref_and_the_private_index(repo, m
     assert git(repo, "for-each-ref", "--format=%(refname)", "refs/glue/").split() == ["refs/glue/s2/turn-1-before"]
     assert not (settings.root / "s1").exists()
     assert user_state(repo) == state
+    # The private indexes are split. Both began from the user's index, so they share one shared
+    # file (named by its content): it stays while s2 uses it, and goes with the last of them.
+    assert shared_indexes(repo) == [shared_index_of(repo, settings.root / "s2" / "index")]
+    await other.forget()
+    assert shared_indexes(repo) == []
+    assert user_state(repo) == state
+
+
+def shared_indexes(repo: Path) -> list[str]:
+    return sorted(p.name for p in (repo / ".git").glob("sharedindex.*"))
+
+
+def shared_index_of(repo: Path, index: Path) -> str:
+    return Path(git(repo, "rev-parse", "--shared-index-path", env={"GIT_INDEX_FILE": str(index)}).strip()).name
+
+
+async def test_a_private_index_git_cannot_read_is_built_again(repo, make_workspace, settings):
+    workspace = make_workspace(repo)
+    await workspace.before_turn(1)
+    # Its shared file is gone (as after a gc of shared indexes unused for two weeks).
+    for name in shared_indexes(repo):
+        (repo / ".git" / name).unlink()
+    (repo / "x.txt").write_text("x\n")
+    await workspace.after_turn(1)
+    assert set(by_path(await workspace.changes(1))) == {"x.txt"}
+    assert not workspace.recorder.kinds("notice")
+
+
+async def test_forget_leaves_the_users_own_split_index_alone(repo, make_workspace):
+    git(repo, "update-index", "--split-index")  # the user's index is split: ours begins as a copy
+    users = shared_indexes(repo)
+    assert users
+    workspace = make_workspace(repo)
+    await workspace.before_turn(1)
+    (repo / "x.txt").write_text("x\n")
+    await workspace.after_turn(1)
+    state = user_state(repo)
+    await workspace.forget()
+    assert set(users) <= set(shared_indexes(repo))
+    assert user_state(repo) == state
 
 
 async def test_two_sessions_in_one_repository_keep_their_own_checkpoints(repo, make_workspace):

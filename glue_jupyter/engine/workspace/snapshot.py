@@ -8,6 +8,12 @@ How one is taken, without touching the user's branch, index, stash or files:
 3. `git update-index` re-hashes exactly those paths into the private index, `git write-tree`
    turns it into a tree, `git commit-tree` + `git update-ref` keep it on a private ref.
 
+The private index is a split index: its entries live in a shared file git keeps in the
+repository's git directory (`sharedindex.<hash>`, written once), and each write of the index
+writes only what changed since. On a 10,000-file repository that halves what `update-index`
+and `write-tree` cost (each rewrote 800 KB). Forgetting the session removes the shared file;
+a private index git can no longer read is rebuilt, as on the first snapshot.
+
 This is the work `git stash create` does, plus untracked files. Files over the size limit
 are left out of the snapshot (and named), so a 2 GB data file never lands in `.git/objects`;
 and when one snapshot would copy more than `max_new_files` untracked files, the untracked
@@ -28,6 +34,7 @@ from .git import GitError, encode_path, split_z
 from .location import Location
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+SPLIT_INDEX = ("-c", "core.splitIndex=true")
 
 
 class SnapshotTooLarge(Exception):
@@ -62,6 +69,10 @@ class Snapshotter:
     def git(self):
         return self.location.git
 
+    async def _indexed(self, *args: str, input: bytes | None = None) -> bytes:
+        """`git args…` on the private index (split: see the module's docstring)."""
+        return await self.git.run(*SPLIT_INDEX, *args, input=input, index=self.index)
+
     async def _prepare_index(self) -> None:
         if self.index.exists():
             return
@@ -73,14 +84,14 @@ class Snapshotter:
             # same-size edit made in the index's second pass as unchanged).
             shutil.copy2(users, self.index)
         elif await self.git.ok("rev-parse", "--verify", "--quiet", "HEAD"):
-            await self.git.run("read-tree", "HEAD", index=self.index)
+            await self._indexed("read-tree", "HEAD")
 
     async def changed_paths(self) -> list[str]:
         """Paths under the scope whose file differs from the private index. The untracked cache
         lives in the private index: folders unchanged since the last snapshot are not walked."""
-        out = await self.git.run("-c", "core.untrackedCache=true", "status", "--porcelain=v2", "-z",
-                                 "--untracked-files=all", "--ignore-submodules=all", "--no-renames", "--",
-                                 *self.location.pathspec, index=self.index)
+        out = await self._indexed("-c", "core.untrackedCache=true", "status", "--porcelain=v2", "-z",
+                                  "--untracked-files=all", "--ignore-submodules=all", "--no-renames", "--",
+                                  *self.location.pathspec)
         return parse_status(out)
 
     async def _leave_out_crowds(self, paths: list[str], untracked: list[str]) -> tuple[list[str], list[str]]:
@@ -102,8 +113,7 @@ class Snapshotter:
                 break
             if any(folder == done or folder.startswith(done + "/") for done in left_out):
                 continue
-            tracked = await self.git.run("ls-files", "--cached", "-z", "--", f":(top,literal){folder}",
-                                         index=self.index)
+            tracked = await self._indexed("ls-files", "--cached", "-z", "--", f":(top,literal){folder}")
             if tracked:
                 continue  # git keeps files in there: its subfolders may still be left out
             left_out.append(folder)
@@ -117,7 +127,14 @@ class Snapshotter:
     async def take(self, ref: str | None, message: str) -> Snapshot:
         """Snapshot the scope now; keep it on `ref` (a full ref name) when given."""
         await self._prepare_index()
-        paths, untracked = await self.changed_paths()
+        try:
+            paths, untracked = await self.changed_paths()
+        except GitError:
+            # The private index is only a cache: one git cannot read (its shared file removed,
+            # say by a gc of old shared indexes) is built again from the user's.
+            self.index.unlink(missing_ok=True)
+            await self._prepare_index()
+            paths, untracked = await self.changed_paths()
         paths, left_out = await self._leave_out_crowds(paths, untracked)
         keep, skipped = self._within_limits(paths)
         if self.location.kind == "folder" and len(keep) > self.limits.max_new_files:
@@ -126,12 +143,12 @@ class Snapshotter:
                 f"{self.limits.max_new_files:,} files to copy; checkpoints are off for it. "
                 "Make it a git repository (git init) to have checkpoints of any size.")
         if keep:
-            await self.git.run("update-index", "--add", "--remove", "--replace", "-z", "--stdin",
-                               input=b"\0".join(encode_path(p) for p in keep), index=self.index)
+            await self._indexed("update-index", "--add", "--remove", "--replace", "-z", "--stdin",
+                                input=b"\0".join(encode_path(p) for p in keep))
         if skipped:
-            await self.git.run("update-index", "--force-remove", "-z", "--stdin",
-                               input=b"\0".join(encode_path(p) for p in skipped), index=self.index)
-        tree = await self.git.text("write-tree", index=self.index)
+            await self._indexed("update-index", "--force-remove", "-z", "--stdin",
+                                input=b"\0".join(encode_path(p) for p in skipped))
+        tree = (await self._indexed("write-tree")).decode().strip()
         if self._last is not None and self._last.tree == tree:
             commit = self._last.commit   # nothing changed since the last snapshot: the same commit
         else:
@@ -178,9 +195,25 @@ class Snapshotter:
             commands = "".join(f"delete {name}\n" for name in names).encode()
             await self.git.run("update-ref", "--stdin", input=commands)
 
-    def drop_index(self) -> None:
-        for path in (self.index, self.index.with_name(self.index.name + ".lock")):
-            path.unlink(missing_ok=True)
+    async def remove_shared_index(self, other_indexes: list[Path]) -> None:
+        """Remove the private index's shared file from the git directory, unless another index
+        uses it too: the user's (ours began as a copy of a split index of theirs), or another
+        session's (a shared file is named by its content: sessions that began from the same
+        index share it). An index of elsewhere that loses it is rebuilt (see `take`)."""
+        if not self.index.exists():
+            return
+        ours = await self._shared_index_path(self.index)
+        if not ours:
+            return
+        for index in [None, *other_indexes]:
+            if await self._shared_index_path(index) == ours:
+                return
+        Path(ours).unlink(missing_ok=True)
+
+    async def _shared_index_path(self, index: Path | None) -> str:
+        code, out, _ = await self.git.run_full("rev-parse", "--shared-index-path", index=index)
+        path = out.decode("utf-8", "surrogateescape").strip() if code == 0 else ""
+        return str((self.git.cwd / path).resolve()) if path else ""
 
 
 def parse_status(out: bytes) -> tuple[list[str], list[str]]:

@@ -473,6 +473,9 @@ class Workspace:
             if snapshotter is not None:
                 refs = await snapshotter.refs(f"refs/glue/{self.session_id}/")
                 await snapshotter.delete_refs(list(refs))
+                others = [index for index in self.settings.root.glob("*/index") if index != snapshotter.index]
+                with contextlib.suppress(GitError, OSError):
+                    await snapshotter.remove_shared_index(others)
                 done.append(f"{len(refs)} checkpoint(s) deleted")
                 if snapshotter.location.kind == "folder" and not folder_shared:
                     await _collect_shadow(snapshotter)
