@@ -73,8 +73,7 @@ async def fork(manager, session_id: str, turn: int | None = None, title: str | N
     if copied:
         manager.store.append_events(new_id, [{**e, "seq": i, "session_id": new_id} for i, e in enumerate(copied, 1)],
                                     activity=now)
-    session = manager._add_session(row)
-    manager.workspaces.attach(session, folder)
+    session = manager._add_session(row)  # its workspace is attached there, in the fork's folder
     session.workspace.note_forked_from(session_id, turn)
     native = parent.state is State.IDLE and parent.driver is not None and parent.driver.can_fork and turn == last
     session._record("state", {"state": "starting", "previous": None})

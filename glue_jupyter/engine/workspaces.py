@@ -61,8 +61,8 @@ class Workspaces:
             await session.workspace.recover(op)
             session.log.flush()
 
-    def attach(self, session, folder: str | Path | None = None) -> Workspace:
-        session.workspace = Workspace(session.id, folder or session.row["cwd"], self.journal, self.settings,
+    def attach(self, session) -> Workspace:
+        session.workspace = Workspace(session.id, session.row["cwd"], self.journal, self.settings,
                                       session._record)
         return session.workspace
 
