@@ -90,16 +90,6 @@ class MessageQueue:
         self._record("queued_message_removed", {"id": message_id, "reason": reason}, turn)
         return item
 
-    def promote(self, message_id: str, turn: int | None = None) -> Queued:
-        """Move a queued message to the front, to be sent as soon as the turn ends."""
-        item = self.get(message_id)
-        self.items.remove(item)
-        item.now = True
-        self.items.insert(0, item)
-        self._record("message_queued", {"id": item.id, "text": item.text, "now": True, "position": 0,
-                                        "promoted": True}, turn)
-        return item
-
     def take(self, message_id: str) -> Queued | None:
         """Remove a message that is being sent (the caller records its user_message)."""
         for item in self.items:
@@ -119,11 +109,6 @@ class MessageQueue:
         for event in events:
             kind, data = event["kind"], event["data"]
             if kind == "message_queued":
-                if data["id"] in items:  # promoted
-                    items[data["id"]].now = True
-                    order.remove(data["id"])
-                    order.insert(0, data["id"])
-                    continue
                 items[data["id"]] = Queued(data["id"], data["text"], data.get("context") or [], event["ts"],
                                            bool(data.get("now")))
                 order.insert(data.get("position", len(order)), data["id"])

@@ -33,7 +33,6 @@ from pathlib import Path, PurePosixPath
 from .git import GitError, encode_path, split_z
 from .location import Location
 
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 SPLIT_INDEX = ("-c", "core.splitIndex=true")
 
 
@@ -249,4 +248,4 @@ def parse_status(out: bytes) -> tuple[list[str], list[str]]:
 
 
 
-__all__ = ["EMPTY_TREE", "GitError", "Limits", "Snapshot", "SnapshotTooLarge", "Snapshotter", "parse_status"]
+__all__ = ["GitError", "Limits", "Snapshot", "SnapshotTooLarge", "Snapshotter", "parse_status"]

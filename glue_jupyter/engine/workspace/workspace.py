@@ -23,7 +23,7 @@ from . import worktree as worktrees
 from .changes import FileChange, diff_trees, summarize
 from .git import Git, GitError, git_available
 from .journal import Journal
-from .location import Location, locate
+from .location import locate
 from .rewind import Step, apply_steps, plan
 from .snapshot import Limits, Snapshot, SnapshotTooLarge, Snapshotter
 
@@ -116,10 +116,6 @@ class Workspace:
             self.data["location"] = location.describe()
             self._save()
         return self._snapshotter
-
-    @property
-    def location(self) -> Location | None:
-        return self._snapshotter.location if self._snapshotter else None
 
     async def _take(self, name: str | None, message: str) -> Snapshot:
         snapshotter = await self.snapshotter()
