@@ -74,13 +74,12 @@ def cmd_diff(client, args, out):
 
 def cmd_rewind(client, args, out):
     sid = resolve_id(client, args.id)
-    session = client.get(sid)
     if args.undo:
         where = {"to_checkpoint": latest_rewind(client, sid)}
     elif args.to_checkpoint:
         where = {"to_checkpoint": args.to_checkpoint}
     else:
-        where = {"to_turn": args.to_turn or last_turn(session)}
+        where = {"to_turn": args.to_turn or last_turn(client.get(sid))}
     preview = client.rewind_preview(sid, **where)
     if not out.json:
         print(f"Rewinding to {preview['label']} would change: " + format_changes(preview, out.colour, diffs=False))

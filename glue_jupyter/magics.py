@@ -447,10 +447,7 @@ class GlueMagics(WorkspaceMagics, Magics):
         print(f"glue: renamed {_label(s)}")
 
     def _cmd_resume(self, rest):
-        ref = None
-        first = rest.split(None, 1)[0] if rest else ""
-        if first and not first.startswith("-") and self._looks_like_id(first):
-            ref, rest = first, rest[len(first):].strip()
+        ref, rest = self._split_ref(rest)
         opts, text = parse_options(rest, {"--wait": "wait"})
         sid = self._target(ref)
         since = self._seq(sid)
@@ -460,10 +457,7 @@ class GlueMagics(WorkspaceMagics, Magics):
     def _cmd_fix(self, rest):
         from .kernel_context import last_error
 
-        ref = None
-        first = rest.split(None, 1)[0] if rest else ""
-        if first and not first.startswith("-") and self._looks_like_id(first):
-            ref, rest = first, rest[len(first):].strip()
+        ref, rest = self._split_ref(rest)
         opts, more = parse_options(rest, {"--agent": "agent", "-a": "agent", "--wait": "wait", **CONTEXT_OPTIONS})
         error = last_error(self.shell, self.errors)
         if error is None:

@@ -70,6 +70,7 @@ class WorkspaceMagics:
         return _label(session)
 
     def _split_ref(self, rest: str) -> tuple[str | None, str]:
+        """(the session ID the command line starts with, or None; the rest of the line)."""
         first = rest.split(None, 1)[0] if rest else ""
         if first and not first.startswith("-") and self._looks_like_id(first):
             return first, rest[len(first):].strip()

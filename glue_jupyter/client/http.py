@@ -14,11 +14,8 @@ import urllib.request
 from .discovery import START_HINT, ServerRef
 from .errors import NoServerFound, ServerError
 from .stream import EventWaits, follow
-from .workspace import HttpWorkspaceCalls
+from .workspace import CONTROL_TIMEOUT, HttpWorkspaceCalls
 
-# Controls return once the engine is done (interrupt waits for the turn to end, escalation
-# included), so allow well beyond the engine's own timeouts.
-CONTROL_TIMEOUT = 120.0
 READ_TIMEOUT = 30.0
 
 

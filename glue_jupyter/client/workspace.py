@@ -3,6 +3,8 @@ worktrees, queue and fork"): one mixin over HTTP, one over the embedded engine, 
 
 from __future__ import annotations
 
+# Controls return once the engine is done (interrupt waits for the turn to end, escalation
+# included), so allow well beyond the engine's own timeouts. (http.py uses it too.)
 CONTROL_TIMEOUT = 120.0
 
 
