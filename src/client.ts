@@ -39,6 +39,11 @@ export class GlueRequestError extends Error {
   }
 }
 
+/** Whether the server answered 404: no such session (or, for any route, no glue extension). */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof GlueRequestError && err.status === 404;
+}
+
 export interface IListParams {
   state?: SessionState | '';
   agent?: string;
@@ -258,7 +263,7 @@ export class GlueAPI {
         await this.getSession(id);
         return false;
       } catch (err) {
-        return err instanceof GlueRequestError && err.status === 404;
+        return isNotFound(err);
       }
     };
     return new ReconnectingStream(

@@ -35,7 +35,7 @@ import { CommandToolbarButton } from '@jupyterlab/ui-components';
 import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { GlueAPI, GlueRequestError, createLabAPI } from './api';
+import { GlueAPI, createLabAPI, isNotFound } from './api';
 import { AttentionSignals, NEEDS_YOU_CLASS } from './lab/attention';
 import { CommandIDs, ITEM_SELECTOR, addCommands } from './lab/commands';
 import { LabHost } from './lab/host';
@@ -86,7 +86,7 @@ async function checkServer(api: GlueAPI): Promise<string | null> {
     }
     return null;
   } catch (err) {
-    if (err instanceof GlueRequestError && err.status === 404) {
+    if (isNotFound(err)) {
       return (
         'The glue_jupyter server extension is not running on this Jupyter server, so no agent sessions can be ' +
         'shown or started. Install glue_jupyter in the Python environment that runs Jupyter, check that ' +

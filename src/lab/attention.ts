@@ -15,7 +15,7 @@ import { Notification } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { Title, Widget } from '@lumino/widgets';
 
-import { GlueAPI, GlueRequestError } from '../client';
+import { GlueAPI, isNotFound } from '../client';
 import { SessionsChange, SessionsModel } from '../model';
 import { IPermissionOption, ISession, NeedsYou } from '../types';
 
@@ -157,7 +157,7 @@ export class AttentionSignals {
   /** A warning toast for a permission request, with its own Allow / Deny and Open. */
   private async permissionToast(s: ISession): Promise<void> {
     const pending = await this.pendingRequest(s).catch(err => {
-      if (!(err instanceof GlueRequestError && err.status === 404)) {
+      if (!isNotFound(err)) {
         console.warn('glue_jupyter: could not read the permission request', err); // (404: forgotten meanwhile)
       }
       return null;

@@ -8,7 +8,7 @@
  * Others add to it: `addHeaderItem` (header, right of the title), `addComposerItem` (beside the
  * composer's input); code-block actions go through the host (actions.ts).
  */
-import { GlueAPI, GlueRequestError, ReconnectingStream, StreamStatus } from '../client';
+import { GlueAPI, ReconnectingStream, StreamStatus, isNotFound } from '../client';
 import { Emitter, TranscriptModel, isOlder } from '../model';
 import {
   Control,
@@ -445,7 +445,7 @@ export class SessionView {
       })
       .catch(err => {
         // Forgotten meanwhile: nothing left to mark, and the stream tells the user it is gone.
-        if (!(err instanceof GlueRequestError && err.status === 404)) {
+        if (!isNotFound(err)) {
           console.warn('glue_jupyter: could not mark the session seen', err);
         }
       })
