@@ -344,7 +344,7 @@ export class WorkspaceController {
       disabled: !tree.base || (status !== null && !status.ahead && !status.files)
     });
     merge.addEventListener('click', () => void this.merge());
-    const discard = h('button', { type: 'button', class: 'jp-GlueButton jp-mod-warn', text: 'Discard…', title: "Throw away this worktree's work" });
+    const discard = h('button', { type: 'button', class: 'jp-GlueButton jp-mod-reject', text: 'Discard…', title: "Throw away this worktree's work" });
     discard.addEventListener('click', () => void this.discard(tree.branch, base));
     this.headerNode.appendChild(h('span', { class: 'jp-GlueWorktree-buttons' }, diff, merge, discard));
   }
